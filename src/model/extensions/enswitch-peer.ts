@@ -1,0 +1,37 @@
+/**
+ * What an Enswitch peer (seed 004, `peers/*`) carries beyond the canonical connection.
+ * Canonical equivalents: name -> description (with the Enswitch name kept here), destination -> address,
+ * username/password -> authUsername/authPassword (credentials trunkline sends, so authenticateAsClient),
+ * outmaximum -> maxCallsTerm (-1 = null). See docs/model.md.
+ */
+export const ENSWITCH_PEER_TYPES = ['context', 'dahdi', 'iax', 'sip', 'pjsip', 'zap'] as const;
+export type EnswitchPeerType = (typeof ENSWITCH_PEER_TYPES)[number];
+export const ENSWITCH_DTMF_MODES = ['inband', 'info', 'rfc2833', 'rfc4733'] as const;
+export type EnswitchDtmfMode = (typeof ENSWITCH_DTMF_MODES)[number];
+
+export interface EnswitchPeerExtension {
+  name: string;
+  type: EnswitchPeerType;
+  calledPrefix: string;
+  calledStripHash: boolean;
+  callerid: string;
+  calleridUnknown: string;
+  calleridWithheld: string;
+  channelGroup: number;
+  charge: boolean;
+  codecs: string[];
+  context: string;
+  costs: boolean;
+  currency: string;
+  customer: number;
+  dialplanCalled: string;
+  dialplanCaller: string;
+  dtmfmode: EnswitchDtmfMode;
+  failPercent: number;
+  planCustomer: number;
+  proxy: string;
+  sendAssertedIdentity: boolean;
+  sendPrivacy: boolean;
+  sendRpid: boolean;
+  urlCosts: string;
+}
