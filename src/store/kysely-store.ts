@@ -1,0 +1,593 @@
+/**
+ * The Store, written once against kysely for both backends. Backend differences (types, locking, error
+ * codes, the SQLite fast path) come from `Backend`; see `docs/store.md` for the schema and the reasons.
+ */
+import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import {
+  EMPTY_LIVE,
+  SYSTEM_DOMAIN,
+  TrunklineError,
+  ValidationError,
+  type ApiKeyRecord,
+  type Connection,
+  type ConnectionLive,
+  type ConnectionWithLive,
+  type LoginRecord,
+  type NewConnection,
+  type Tenant,
+} from '../model/index.js';
+import type { Backend, ErrorClass } from './backend.js';
+import { PreparedQuery, param } from './prepared.js';
+import {
+  SETTING_COLUMNS,
+  compileConnectionDecoder,
+  decodeApiKey,
+  decodeConnection,
+  decodeLive,
+  decodeLogin,
+  decodeRegistration,
+  decodeTenant,
+  encodeApiKey,
+  encodeConnection,
+  encodeLive,
+  toIso,
+  type Database,
+  type TenantRow,
+} from './schema.js';
+import type { ConnectionFilter, Page, RegistrationBinding, Store, TenantFilter } from './store.js';
+
+/** Hard cap on one page, whatever the caller asks for. */
+export const MAX_PAGE_SIZE = 10_000;
+/** `IN (...)` lists are split so no statement nears a driver's parameter limit. */
+const IN_CHUNK = 500;
+
+type Row = Record<string, unknown>;
+type ErrorMap = Partial<Record<'unique' | 'foreign_key', () => TrunklineError>>;
+
+const EXTENSIONS = new Set(['wavix', 'enswitch']);
+
+export function normalizePage(page: Page): { start: number; limit: number } {
+  const start = typeof page.start === 'number' && Number.isFinite(page.start) ? Math.max(0, Math.floor(page.start)) : 0;
+  const limit =
+    typeof page.limit === 'number' && Number.isFinite(page.limit)
+      ? Math.min(MAX_PAGE_SIZE, Math.max(0, Math.floor(page.limit)))
+      : MAX_PAGE_SIZE;
+  return { start, limit };
+}
+
+const nowIso = (): string => new Date().toISOString();
+
+function requireId(id: number, field = 'id'): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new ValidationError(field, 'must be an integer');
+  return id;
+}
+
+export class KyselyStore implements Store {
+  readonly #backend: Backend;
+  readonly #db: Kysely<Database>;
+  readonly #connectionByIdentity: PreparedQuery<'domain' | 'pattern'>;
+  readonly #connectionById: PreparedQuery<'id'>;
+  readonly #apiKeyById: PreparedQuery<'keyId'>;
+  readonly #insertConnection: PreparedQuery<string>;
+  readonly #insertColumns: readonly string[];
+  readonly #arrayDecoders = new WeakMap<readonly string[], (row: unknown[]) => Connection>();
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+    const db = backend.db;
+    this.#db = db;
+    this.#connectionByIdentity = new PreparedQuery(
+      db
+        .selectFrom('connections')
+        .selectAll()
+        .where('domain', '=', param('domain'))
+        .where('orig_match_pattern', '=', param('pattern'))
+        .compile(),
+      ['domain', 'pattern'],
+    );
+    this.#connectionById = new PreparedQuery(
+      db.selectFrom('connections').selectAll().where('id', '=', param<number>('id')).compile(),
+      ['id'],
+    );
+    this.#apiKeyById = new PreparedQuery(
+      db.selectFrom('api_keys').selectAll().where('key_id', '=', param('keyId')).compile(),
+      ['keyId'],
+    );
+    this.#insertColumns = [
+      'domain',
+      'orig_match_pattern',
+      'tenant_name',
+      'created_by',
+      'ext',
+      ...SETTING_COLUMNS,
+      'created_at',
+      'last_modified',
+    ];
+    const values = Object.fromEntries(this.#insertColumns.map((c) => [c, param(c)]));
+    this.#insertConnection = new PreparedQuery(
+      db
+        .insertInto('connections')
+        .values(values as never)
+        .returning('id')
+        .compile(),
+      this.#insertColumns,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  /** Run a compiled SELECT, through the backend's fast path when it has one. */
+  async #select(query: CompiledQuery): Promise<Row[]> {
+    const rows = this.#backend.fastAll?.(query.sql, query.parameters);
+    if (rows !== undefined) return rows as Row[];
+    return (await this.#db.executeQuery<Row>(query)).rows;
+  }
+
+  /** Run a compiled SELECT over `connections` and decode every row. */
+  async #selectConnections(query: CompiledQuery): Promise<Connection[]> {
+    const fast = this.#backend.fastRaw?.(query.sql, query.parameters);
+    if (fast !== undefined) {
+      let decode = this.#arrayDecoders.get(fast.columns);
+      if (decode === undefined) {
+        decode = compileConnectionDecoder(fast.columns);
+        this.#arrayDecoders.set(fast.columns, decode);
+      }
+      return fast.rows.map(decode);
+    }
+    return (await this.#db.executeQuery<Row>(query)).rows.map(decodeConnection);
+  }
+
+  /** Turn an expected driver failure into the TrunklineError the interface promises. */
+  #mapError(err: unknown, on: ErrorMap = {}): unknown {
+    if (err instanceof TrunklineError) return err;
+    const cls: ErrorClass | undefined = this.#backend.classifyError(err);
+    const withCause = (e: TrunklineError): TrunklineError => {
+      if (e.cause === undefined) Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true });
+      return e;
+    };
+    switch (cls) {
+      case 'unique':
+        return withCause(on.unique?.() ?? new TrunklineError('CONFLICT'));
+      case 'foreign_key':
+        return withCause(on.foreign_key?.() ?? new TrunklineError('NOT_FOUND'));
+      case 'busy':
+        return new TrunklineError('UNAVAILABLE', 'The database is busy; retry the request', { cause: err });
+      case 'unavailable':
+        return new TrunklineError('UNAVAILABLE', 'The database is unavailable', { cause: err });
+      default:
+        return err;
+    }
+  }
+
+  async #guard<T>(op: () => Promise<T>, on?: ErrorMap): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw this.#mapError(err, on);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#guard(() => this.#backend.migrate());
+  }
+
+  async close(): Promise<void> {
+    await this.#backend.close();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Tenants
+
+  async createTenant(tenant: Omit<Tenant, 'createdAt'>): Promise<Tenant> {
+    if (typeof tenant.name !== 'string' || tenant.name === '') throw new ValidationError('name', 'is required');
+    if (tenant.name === SYSTEM_DOMAIN) {
+      throw new ValidationError('name', `"${SYSTEM_DOMAIN}" is reserved for system-wide connections`);
+    }
+    const row: TenantRow = {
+      name: tenant.name,
+      reseller: tenant.reseller ?? '',
+      description: tenant.description ?? '',
+      attributes: JSON.stringify(tenant.attributes ?? {}),
+      created_at: nowIso(),
+    };
+    await this.#guard(() => this.#db.insertInto('tenants').values(row as TenantRow & { created_at: string }).execute(), {
+      unique: () => new TrunklineError('CONFLICT', `Domain ${tenant.name} already exists`),
+    });
+    return decodeTenant(row);
+  }
+
+  async getTenant(name: string): Promise<Tenant | undefined> {
+    const row = await this.#guard(() =>
+      this.#db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst(),
+    );
+    return row === undefined ? undefined : decodeTenant(row as TenantRow);
+  }
+
+  #tenantConditions(filter: TenantFilter) {
+    return (eb: ExpressionBuilder<Database, 'tenants'>) => {
+      const conds: Expression<SqlBool>[] = [];
+      if (filter.reseller !== undefined) conds.push(eb('reseller', '=', filter.reseller));
+      if (filter.names !== undefined) conds.push(eb('name', 'in', [...filter.names]));
+      return eb.and(conds);
+    };
+  }
+
+  async listTenants(filter: TenantFilter): Promise<Tenant[]> {
+    if (filter.names !== undefined && filter.names.length === 0) return [];
+    const { start, limit } = normalizePage(filter);
+    if (limit === 0) return [];
+    const rows = await this.#guard(() =>
+      this.#db
+        .selectFrom('tenants')
+        .selectAll()
+        .where(this.#tenantConditions(filter))
+        .orderBy('name')
+        .limit(limit)
+        .offset(start)
+        .execute(),
+    );
+    return rows.map((r) => decodeTenant(r as TenantRow));
+  }
+
+  async countTenants(filter: TenantFilter): Promise<number> {
+    if (filter.names !== undefined && filter.names.length === 0) return 0;
+    const row = await this.#guard(() =>
+      this.#db
+        .selectFrom('tenants')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where(this.#tenantConditions(filter))
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+
+  async updateTenant(name: string, patch: Partial<Omit<Tenant, 'name' | 'createdAt'>>): Promise<Tenant | undefined> {
+    const set: { reseller?: string; description?: string; attributes?: string } = {};
+    if (patch.reseller !== undefined) set.reseller = patch.reseller;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.attributes !== undefined) set.attributes = JSON.stringify(patch.attributes);
+    if (Object.keys(set).length === 0) return this.getTenant(name);
+    const row = await this.#guard(() =>
+      this.#db.updateTable('tenants').set(set).where('name', '=', name).returningAll().executeTakeFirst(),
+    );
+    return row === undefined ? undefined : decodeTenant(row as TenantRow);
+  }
+
+  async deleteTenant(name: string): Promise<boolean> {
+    // connections.tenant_name references tenants ON DELETE RESTRICT: the database itself refuses while
+    // connections exist, atomically, even against a concurrent createConnection.
+    const result = await this.#guard(() => this.#db.deleteFrom('tenants').where('name', '=', name).executeTakeFirst(), {
+      foreign_key: () =>
+        new TrunklineError('CONFLICT', `Domain ${name} still has connections; delete them before the domain`),
+    });
+    return result.numDeletedRows > 0n;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Connections
+
+  async createConnection(conn: NewConnection): Promise<Connection> {
+    const row: Row = encodeConnection(conn, this.#backend.encodeBool);
+    const at = nowIso();
+    row.created_at = at;
+    row.last_modified = at;
+    const rows = await this.#guard(
+      async () => (await this.#db.executeQuery<{ id: number }>(this.#insertConnection.bind(row))).rows,
+      {
+        unique: () =>
+          new TrunklineError('CONFLICT', `Connection ${conn.origMatchPattern} already exists in domain ${conn.domain}`),
+        foreign_key: () => new TrunklineError('NOT_FOUND', `Domain ${conn.domain} not found`),
+      },
+    );
+    const id = rows[0]?.id;
+    if (id === undefined) throw new TrunklineError('INTERNAL', 'Insert returned no id');
+    row.id = id;
+    return decodeConnection(row);
+  }
+
+  async getConnection(domain: string, origMatchPattern: string): Promise<Connection | undefined> {
+    const query = this.#connectionByIdentity.bind({ domain, pattern: origMatchPattern });
+    const found = await this.#guard(() => this.#selectConnections(query));
+    return found[0];
+  }
+
+  async getConnectionById(id: number): Promise<Connection | undefined> {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) return undefined;
+    const found = await this.#guard(() => this.#selectConnections(this.#connectionById.bind({ id })));
+    return found[0];
+  }
+
+  #connectionConditions(filter: ConnectionFilter) {
+    if (filter.hasExtension !== undefined && !EXTENSIONS.has(filter.hasExtension)) {
+      throw new ValidationError('hasExtension', 'must be "wavix" or "enswitch"');
+    }
+    return (eb: ExpressionBuilder<Database, 'connections'>) => {
+      const conds: Expression<SqlBool>[] = [];
+      if (filter.domain !== undefined) conds.push(eb('connections.domain', '=', filter.domain));
+      if (filter.reseller !== undefined) {
+        conds.push(
+          eb(
+            'connections.tenant_name',
+            'in',
+            eb.selectFrom('tenants').select('tenants.name').where('tenants.reseller', '=', filter.reseller),
+          ),
+        );
+      }
+      if (filter.termMatchPattern !== undefined) {
+        conds.push(eb('connections.term_match_pattern', '=', filter.termMatchPattern));
+      }
+      if (filter.hasExtension !== undefined) {
+        conds.push(this.#backend.jsonHasObject(sql.ref<string>('connections.ext'), filter.hasExtension));
+      }
+      return eb.and(conds);
+    };
+  }
+
+  async listConnections(filter: ConnectionFilter): Promise<Connection[]> {
+    const { start, limit } = normalizePage(filter);
+    if (limit === 0) return [];
+    const query = this.#db
+      .selectFrom('connections')
+      .selectAll('connections')
+      .where(this.#connectionConditions(filter))
+      .orderBy('connections.domain')
+      .orderBy('connections.orig_match_pattern')
+      .limit(limit)
+      .offset(start)
+      .compile();
+    return this.#guard(() => this.#selectConnections(query));
+  }
+
+  async countConnections(filter: ConnectionFilter): Promise<number> {
+    const row = await this.#guard(() =>
+      this.#db
+        .selectFrom('connections')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where(this.#connectionConditions(filter))
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+
+  async updateConnection(id: number, update: (current: Connection) => NewConnection): Promise<Connection | undefined> {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) return undefined;
+    let fromUpdate = false;
+    let next: NewConnection | undefined;
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        let select = trx.selectFrom('connections').selectAll().where('id', '=', id);
+        if (this.#backend.supportsForUpdate) select = select.forUpdate();
+        const found = await select.executeTakeFirst();
+        if (found === undefined) return undefined;
+        const current = decodeConnection(found as Row);
+        try {
+          next = update(current);
+        } catch (err) {
+          fromUpdate = true;
+          throw err;
+        }
+        const row: Row = encodeConnection(next, this.#backend.encodeBool);
+        row.created_by = current.createdBy; // a creation fact: which dialect created the record never changes
+        row.last_modified = nowIso();
+        await trx
+          .updateTable('connections')
+          .set(row as never)
+          .where('id', '=', id)
+          .execute();
+        row.id = id;
+        row.created_at = current.createdAt;
+        return decodeConnection(row);
+      });
+    } catch (err) {
+      if (fromUpdate) throw err;
+      throw this.#mapError(err, {
+        unique: () =>
+          new TrunklineError(
+            'CONFLICT',
+            `Connection ${next?.origMatchPattern ?? ''} already exists in domain ${next?.domain ?? ''}`,
+          ),
+        foreign_key: () => new TrunklineError('NOT_FOUND', `Domain ${next?.domain ?? ''} not found`),
+      });
+    }
+  }
+
+  async deleteConnection(id: number): Promise<boolean> {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) return false;
+    const result = await this.#guard(() => this.#db.deleteFrom('connections').where('id', '=', id).executeTakeFirst());
+    return result.numDeletedRows > 0n;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Live figures
+
+  async getLive(ids: readonly number[]): Promise<Map<number, ConnectionLive>> {
+    const unique = [...new Set(ids.filter((id) => typeof id === 'number' && Number.isSafeInteger(id)))];
+    const out = new Map<number, ConnectionLive>();
+    for (let i = 0; i < unique.length; i += IN_CHUNK) {
+      const chunk = unique.slice(i, i + IN_CHUNK);
+      const query = this.#db.selectFrom('connection_live').selectAll().where('connection_id', 'in', chunk).compile();
+      const rows = await this.#guard(() => this.#select(query));
+      for (const row of rows) out.set(Number(row.connection_id), decodeLive(row));
+    }
+    return out;
+  }
+
+  async withLive(connections: readonly Connection[]): Promise<ConnectionWithLive[]> {
+    const live = await this.getLive(connections.map((c) => c.id));
+    return connections.map((connection) => ({ connection, live: live.get(connection.id) ?? { ...EMPTY_LIVE } }));
+  }
+
+  async saveLive(id: number, live: Partial<ConnectionLive>): Promise<void> {
+    requireId(id);
+    const changes = encodeLive(live);
+    const insert = { ...encodeLive(EMPTY_LIVE), ...changes, connection_id: id };
+    await this.#guard(
+      () =>
+        this.#db
+          .insertInto('connection_live')
+          .values(insert as never)
+          .onConflict((oc) =>
+            Object.keys(changes).length === 0
+              ? oc.column('connection_id').doNothing()
+              : oc.column('connection_id').doUpdateSet(changes as never),
+          )
+          .execute(),
+      { foreign_key: () => new TrunklineError('NOT_FOUND', `Connection ${id} not found`) },
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Registrations
+
+  async putRegistration(binding: RegistrationBinding): Promise<void> {
+    requireId(binding.connectionId, 'connectionId');
+    if (typeof binding.contact !== 'string' || binding.contact === '') throw new ValidationError('contact', 'is required');
+    if (!Number.isInteger(binding.sourcePort) || binding.sourcePort < 0 || binding.sourcePort > 65_535) {
+      throw new ValidationError('sourcePort', 'must be a port number');
+    }
+    const row = {
+      connection_id: binding.connectionId,
+      contact: binding.contact,
+      source_address: binding.sourceAddress,
+      source_port: binding.sourcePort,
+      transport: binding.transport,
+      registered_at: toIso(binding.registeredAt, 'registeredAt'),
+      expires_at: toIso(binding.expiresAt, 'expiresAt'),
+    };
+    await this.#guard(
+      () =>
+        this.#db
+          .insertInto('registrations')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['connection_id', 'contact']).doUpdateSet({
+              source_address: row.source_address,
+              source_port: row.source_port,
+              transport: row.transport,
+              registered_at: row.registered_at,
+              expires_at: row.expires_at,
+            }),
+          )
+          .execute(),
+      { foreign_key: () => new TrunklineError('NOT_FOUND', `Connection ${binding.connectionId} not found`) },
+    );
+  }
+
+  async removeRegistration(connectionId: number, contact: string): Promise<void> {
+    await this.#guard(() =>
+      this.#db
+        .deleteFrom('registrations')
+        .where('connection_id', '=', connectionId)
+        .where('contact', '=', contact)
+        .execute(),
+    );
+  }
+
+  async listRegistrations(connectionId: number, now: Date): Promise<RegistrationBinding[]> {
+    const rows = await this.#guard(() =>
+      this.#db
+        .selectFrom('registrations')
+        .selectAll()
+        .where('connection_id', '=', connectionId)
+        .where('expires_at', '>', toIso(now, 'now'))
+        .orderBy('contact')
+        .execute(),
+    );
+    return rows.map((r) => decodeRegistration(r as Row));
+  }
+
+  async purgeExpiredRegistrations(now: Date): Promise<number> {
+    const result = await this.#guard(() =>
+      this.#db.deleteFrom('registrations').where('expires_at', '<=', toIso(now, 'now')).executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Credentials
+
+  async createApiKey(record: ApiKeyRecord): Promise<void> {
+    const row = encodeApiKey(record, this.#backend.encodeBool);
+    await this.#guard(() => this.#db.insertInto('api_keys').values(row).execute(), {
+      unique: () => new TrunklineError('CONFLICT', `API key ${record.keyId} already exists`),
+    });
+  }
+
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    const rows = await this.#guard(() => this.#select(this.#apiKeyById.bind({ keyId })));
+    return rows.length === 0 ? undefined : decodeApiKey(rows[0]!);
+  }
+
+  async listApiKeys(
+    filter: Page & { dialect?: ApiKeyRecord['dialect']; domain?: string; reseller?: string },
+  ): Promise<ApiKeyRecord[]> {
+    const { start, limit } = normalizePage(filter);
+    if (limit === 0) return [];
+    const rows = await this.#guard(() =>
+      this.#db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where((eb) => {
+          const conds: Expression<SqlBool>[] = [];
+          if (filter.dialect !== undefined) conds.push(eb('dialect', '=', filter.dialect));
+          if (filter.domain !== undefined) conds.push(eb('domain', '=', filter.domain));
+          if (filter.reseller !== undefined) conds.push(eb('reseller', '=', filter.reseller));
+          return eb.and(conds);
+        })
+        .orderBy('created_at')
+        .orderBy('key_id')
+        .limit(limit)
+        .offset(start)
+        .execute(),
+    );
+    return rows.map((r) => decodeApiKey(r as Row));
+  }
+
+  async deleteApiKey(keyId: string): Promise<boolean> {
+    const result = await this.#guard(() => this.#db.deleteFrom('api_keys').where('key_id', '=', keyId).executeTakeFirst());
+    return result.numDeletedRows > 0n;
+  }
+
+  async touchApiKey(keyId: string, at: string): Promise<void> {
+    const when = toIso(at, 'lastUsedAt');
+    await this.#guard(() => this.#db.updateTable('api_keys').set({ last_used_at: when }).where('key_id', '=', keyId).execute());
+  }
+
+  async countApiKeys(): Promise<number> {
+    const row = await this.#guard(() =>
+      this.#db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+
+  async createLogin(login: LoginRecord): Promise<void> {
+    if (typeof login.username !== 'string' || login.username === '') throw new ValidationError('username', 'is required');
+    const row = {
+      username: login.username,
+      password_hash: login.passwordHash,
+      role: login.role,
+      domain: login.domain,
+      reseller: login.reseller,
+      created_at: toIso(login.createdAt, 'createdAt'),
+    };
+    await this.#guard(() => this.#db.insertInto('logins').values(row).execute(), {
+      unique: () => new TrunklineError('CONFLICT', `Login ${login.username} already exists`),
+    });
+  }
+
+  async getLogin(username: string): Promise<LoginRecord | undefined> {
+    const row = await this.#guard(() =>
+      this.#db.selectFrom('logins').selectAll().where('username', '=', username).executeTakeFirst(),
+    );
+    return row === undefined ? undefined : decodeLogin(row as Row);
+  }
+
+  async deleteLogin(username: string): Promise<boolean> {
+    const result = await this.#guard(() => this.#db.deleteFrom('logins').where('username', '=', username).executeTakeFirst());
+    return result.numDeletedRows > 0n;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Versioned schema migrations, applied by kysely's `Migrator` at open (see `runMigrations`).
+ *
+ * Rules:
+ * - A migration, once released, never changes. Schema changes are a new entry (`002_...`), named so it sorts
+ *   after the last one; kysely refuses to run out of order.
+ * - Migrations are written once for both backends with kysely's schema builder; the few type differences
+ *   (boolean, bigint, timestamp, identity, text collation) come from `SqlFlavor`.
+ * - Each migration runs in one transaction on both backends (SQLite DDL is transactional too; the SQLite
+ *   backend tells kysely so), so a failed or interrupted migration leaves the schema as it was.
+ */
+import { Migrator, sql, type ColumnDataType, type ColumnDefinitionBuilder, type Expression, type Kysely, type Migration } from 'kysely';
+import { TrunklineError } from '../model/index.js';
+
+/** What `addColumn` accepts as a type (kysely does not export its own alias). */
+export type DataTypeExpression = ColumnDataType | Expression<unknown>;
+
+export interface SqlFlavor {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Text that compares and sorts byte-wise on both backends (PostgreSQL: COLLATE "C"). */
+  readonly text: DataTypeExpression;
+  readonly bool: DataTypeExpression;
+  readonly bigint: DataTypeExpression;
+  readonly timestamp: DataTypeExpression;
+}
+
+export const SQLITE_FLAVOR: SqlFlavor = {
+  kind: 'sqlite',
+  text: 'text',
+  bool: 'integer',
+  bigint: 'integer',
+  timestamp: 'text', // ISO 8601 UTC, always `toISOString()` form so text order is time order
+};
+
+export const POSTGRES_FLAVOR: SqlFlavor = {
+  kind: 'postgres',
+  text: sql`text collate "C"`,
+  bool: 'boolean',
+  bigint: 'bigint',
+  timestamp: 'timestamptz',
+};
+
+export const MIGRATION_TABLE = 'trunkline_migration';
+export const MIGRATION_LOCK_TABLE = 'trunkline_migration_lock';
+
+/**
+ * Connection settings as they stood when migration 001 was written: [column, kind, default].
+ * Frozen on purpose; do not derive it from CONNECTION_FIELDS (a later catalog change would silently alter
+ * what 001 means for new databases while old ones never got the column).
+ */
+const SETTINGS_001: ReadonlyArray<readonly [string, 'string' | 'bool' | 'int' | 'json', string | boolean | number | null]> = [
+  ['description', 'string', ''],
+  ['term_match_pattern', 'string', ''],
+  ['audio_relay', 'string', 'yes'],
+  ['address', 'string', ''],
+  ['dial_plan', 'string', ''],
+  ['dial_policy', 'string', ''],
+  ['max_calls_orig', 'int', null],
+  ['max_calls_term', 'int', null],
+  ['max_calls_total', 'int', null],
+  ['linked_billing_user', 'string', ''],
+  ['auth_username', 'string', ''],
+  ['auth_password', 'string', ''],
+  ['auth_realm', 'string', ''],
+  ['orig_enabled', 'bool', true],
+  ['term_enabled', 'bool', true],
+  ['translation_request_host', 'string', ''],
+  ['translation_destination_host', 'string', ''],
+  ['translation_request_user', 'string', ''],
+  ['translation_destination_user', 'string', ''],
+  ['translation_source_user', 'string', ''],
+  ['translation_source_host', 'string', ''],
+  ['source_ip_check', 'bool', false],
+  ['include_server_header', 'bool', false],
+  ['relay_comfort_noise', 'string', 'system-default'],
+  ['pcmu_only', 'bool', false],
+  ['enforce_minimum_duration', 'bool', false],
+  ['bind_to_alternate_interface', 'bool', false],
+  ['block_video_in_sdp', 'bool', false],
+  ['new_dialog_destination_from', 'string', 'default-ip'],
+  ['response_destination_from', 'string', 'default-ip'],
+  ['require_encrypted_audio', 'string', 'no'],
+  ['transport', 'string', 'UDP'],
+  ['orig_match_header', 'string', 'from'],
+  ['session_timer', 'string', 'system-default'],
+  ['prevent_rtp_port_change', 'bool', false],
+  ['hide_post_dial_delay_with_ringback', 'bool', false],
+  ['remote_ringback', 'string', 'allowed'],
+  ['block_media_in180_ringing', 'bool', false],
+  ['allow_mid_call_uri_updates', 'bool', false],
+  ['record_all_calls', 'bool', false],
+  ['redirect_all_calls', 'bool', false],
+  ['custom_p_asserted_id_format', 'string', ''],
+  ['require_sip_authentication', 'bool', false],
+  ['utc_offset', 'string', ''],
+  ['time_zone', 'string', ''],
+  ['minimum_call_duration_seconds', 'int', 0],
+  ['authenticate_as_client', 'bool', false],
+  ['is_carrier_trunk', 'bool', false],
+  ['call_routing', 'json', null],
+];
+
+function migration001(f: SqlFlavor): Migration {
+  const boolDefault = (v: boolean) => (f.kind === 'sqlite' ? (v ? 1 : 0) : v);
+  /** SQLite has no boolean type: keep the 0/1 INTEGER honest with a CHECK. */
+  const boolCol = (name: string, def: boolean) => (c: ColumnDefinitionBuilder) => {
+    let col = c.notNull().defaultTo(boolDefault(def));
+    if (f.kind === 'sqlite') col = col.check(sql`${sql.ref(name)} in (0, 1)`);
+    return col;
+  };
+  const counter = (c: ColumnDefinitionBuilder) => c.notNull().defaultTo(0);
+
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('name', f.text, (c) => c.primaryKey())
+        .addColumn('reseller', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('description', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('attributes', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tenants_reseller_idx').on('tenants').columns(['reseller', 'name']).execute();
+
+      let conns = db.schema
+        .createTable('connections')
+        .addColumn('id', 'integer', (c) =>
+          f.kind === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+        )
+        .addColumn('domain', f.text, (c) => c.notNull())
+        .addColumn('orig_match_pattern', f.text, (c) => c.notNull())
+        // NO ACTION (not RESTRICT): same effect for an immediate constraint, and SQLite reports it as
+        // SQLITE_CONSTRAINT_FOREIGNKEY rather than the RESTRICT trigger's SQLITE_CONSTRAINT_TRIGGER.
+        .addColumn('tenant_name', f.text, (c) => c.references('tenants.name').onDelete('no action'));
+      for (const [column, kind, def] of SETTINGS_001) {
+        switch (kind) {
+          case 'string':
+            conns = conns.addColumn(column, f.text, (c) => c.notNull().defaultTo(def));
+            break;
+          case 'bool':
+            conns = conns.addColumn(column, f.bool, boolCol(column, def as boolean));
+            break;
+          case 'int':
+            conns = conns.addColumn(column, 'integer', (c) => (def === null ? c : c.notNull().defaultTo(def)));
+            break;
+          case 'json':
+            conns = conns.addColumn(column, 'text', (c) => c.notNull().defaultTo('null'));
+            break;
+        }
+      }
+      await conns
+        .addColumn('ext', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_by', f.text, (c) => c.notNull())
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .addColumn('last_modified', f.timestamp, (c) => c.notNull())
+        .addUniqueConstraint('connections_identity_uq', ['domain', 'orig_match_pattern'])
+        // System-wide connections (`*`) belong to no tenant; every other one to the tenant named like its domain.
+        .addCheckConstraint(
+          'connections_tenant_ck',
+          sql`(domain = '*' and tenant_name is null) or (domain <> '*' and tenant_name = domain)`,
+        )
+        .execute();
+      await db.schema.createIndex('connections_tenant_idx').on('connections').column('tenant_name').execute();
+      await db.schema
+        .createIndex('connections_term_match_idx')
+        .on('connections')
+        .columns(['term_match_pattern', 'domain', 'orig_match_pattern'])
+        .execute();
+
+      await db.schema
+        .createTable('connection_live')
+        .addColumn('connection_id', 'integer', (c) => c.primaryKey().references('connections.id').onDelete('cascade'))
+        .addColumn('active_orig', f.bigint, counter)
+        .addColumn('active_term', f.bigint, counter)
+        .addColumn('orig_since_startup', f.bigint, counter)
+        .addColumn('term_since_startup', f.bigint, counter)
+        .addColumn('max_this_month', f.bigint, counter)
+        .addColumn('max_last_month', f.bigint, counter)
+        .addColumn('talk_time_this_month', f.bigint, counter)
+        .addColumn('registered_at', f.timestamp)
+        .addColumn('registration_expires_at', f.timestamp)
+        .execute();
+
+      await db.schema
+        .createTable('registrations')
+        .addColumn('connection_id', 'integer', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+        .addColumn('contact', f.text, (c) => c.notNull())
+        .addColumn('source_address', f.text, (c) => c.notNull())
+        .addColumn('source_port', 'integer', (c) => c.notNull())
+        .addColumn('transport', f.text, (c) => c.notNull())
+        .addColumn('registered_at', f.timestamp, (c) => c.notNull())
+        .addColumn('expires_at', f.timestamp, (c) => c.notNull())
+        .addPrimaryKeyConstraint('registrations_pk', ['connection_id', 'contact'])
+        .execute();
+      await db.schema.createIndex('registrations_expires_idx').on('registrations').column('expires_at').execute();
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('key_id', f.text, (c) => c.primaryKey())
+        .addColumn('key_hash', f.text, (c) => c.notNull())
+        .addColumn('dialect', f.text, (c) => c.notNull())
+        .addColumn('scope', f.text, (c) => c.notNull())
+        .addColumn('domain', f.text, (c) => c.notNull().defaultTo('*'))
+        .addColumn('reseller', f.text, (c) => c.notNull().defaultTo('*'))
+        .addColumn('user', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('description', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('readonly', f.bool, boolCol('readonly', false))
+        .addColumn('can_create_keys', f.bool, boolCol('can_create_keys', false))
+        .addColumn('ip_address', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('allowed_models', f.text, (c) => c.notNull().defaultTo(''))
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .addColumn('last_used_at', f.timestamp)
+        .execute();
+      await db.schema.createIndex('api_keys_created_idx').on('api_keys').columns(['created_at', 'key_id']).execute();
+
+      await db.schema
+        .createTable('logins')
+        .addColumn('username', f.text, (c) => c.primaryKey())
+        .addColumn('password_hash', f.text, (c) => c.notNull())
+        .addColumn('role', f.text, (c) => c.notNull())
+        .addColumn('domain', f.text, (c) => c.notNull().defaultTo('*'))
+        .addColumn('reseller', f.text, (c) => c.notNull().defaultTo('*'))
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+/** All migrations, by name; names sort in application order. */
+export function migrations(flavor: SqlFlavor): Record<string, Migration> {
+  return {
+    '001_initial': migration001(flavor),
+  };
+}
+
+/**
+ * Bring `db` to the latest schema. The caller provides mutual exclusion between processes (see the
+ * backends); kysely's Migrator runs the pending migrations in one transaction and records them in
+ * `trunkline_migration`.
+ */
+export async function runMigrations(db: Kysely<any>, flavor: SqlFlavor, migrationTableSchema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(flavor) },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new TrunklineError('INTERNAL', `Schema migration ${failed ?? ''} failed: ${why}`.replace('  ', ' '), {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,226 @@
+/**
+ * The embedded backend: one SQLite file (`<data>/trunkline.db`) through better-sqlite3.
+ *
+ * - WAL journal with `synchronous=NORMAL`: a commit is in the WAL (handed to the OS with write()) before
+ *   the call returns; only the fsync is deferred to checkpoints. A crash of the *process* (SIGKILL included)
+ *   therefore never loses an acknowledged transaction; only an OS crash or power loss can drop the last
+ *   ones. If the file system refuses WAL, `synchronous=FULL` is used instead to keep that guarantee.
+ * - `busy_timeout` so a second process (e.g. `trunkline keys create` next to a running server) waits for
+ *   the write lock instead of failing; foreign keys on (cascades, tenant references).
+ * - Transactions start with `BEGIN IMMEDIATE`: they take the write lock up front, so a read-modify-write
+ *   never fails half-way with SQLITE_BUSY on the lock upgrade, and migrations are exclusive between processes.
+ * - Prepared statements are cached per SQL text (better-sqlite3 would otherwise prepare on every query).
+ * - Stores opened on the same file in one process share one connection (and kysely's connection mutex):
+ *   two connections in one thread would wait on each other's locks synchronously and deadlock.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Expression,
+  type QueryCompiler,
+  type SqlBool,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
+import type { Backend, ErrorClass, RawRows } from './backend.js';
+import { SQLITE_FLAVOR, runMigrations } from './migrations.js';
+import type { Database } from './schema.js';
+
+export const SQLITE_FILE_NAME = 'trunkline.db';
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+const STATEMENT_CACHE_SIZE = 256;
+
+type RawDb = BetterSqlite3.Database;
+
+/** better-sqlite3's `prepare` with a bounded cache, handed to kysely as its database. */
+class StatementCache implements SqliteDatabase {
+  readonly #raw: RawDb;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(raw: RawDb) {
+    this.#raw = raw;
+  }
+
+  prepare(text: string): BetterSqlite3.Statement & SqliteStatement {
+    let stmt = this.#statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.#raw.prepare(text);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.#statements.keys().next().value;
+        if (oldest !== undefined) this.#statements.delete(oldest);
+      }
+      this.#statements.set(text, stmt);
+    }
+    return stmt as BetterSqlite3.Statement & SqliteStatement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#raw.close();
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** SQLite runs DDL inside transactions; telling kysely so makes each migration atomic. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TrunklineSqliteDialect implements Dialect {
+  readonly #database: SqliteDatabase;
+  constructor(database: SqliteDatabase) {
+    this.#database = database;
+  }
+  createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+/** Statements in raw (array-row) mode for the fast path, with their column names. */
+class RawStatementCache {
+  readonly #raw: RawDb;
+  readonly #statements = new Map<string, { stmt: BetterSqlite3.Statement; columns: readonly string[] }>();
+
+  constructor(raw: RawDb) {
+    this.#raw = raw;
+  }
+
+  all(text: string, parameters: readonly unknown[]): RawRows {
+    let entry = this.#statements.get(text);
+    if (entry === undefined) {
+      const stmt = this.#raw.prepare(text).raw(true);
+      entry = { stmt, columns: Object.freeze(stmt.columns().map((c) => c.name)) };
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.#statements.keys().next().value;
+        if (oldest !== undefined) this.#statements.delete(oldest);
+      }
+      this.#statements.set(text, entry);
+    }
+    return { columns: entry.columns, rows: entry.stmt.all(parameters as unknown[]) as unknown[][] };
+  }
+}
+
+interface SharedFile {
+  readonly raw: RawDb;
+  readonly statements: StatementCache;
+  readonly rawStatements: RawStatementCache;
+  readonly db: Kysely<Database>;
+  refs: number;
+}
+
+const openFiles = new Map<string, SharedFile>();
+
+function openFile(file: string): SharedFile {
+  const raw = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  try {
+    raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    const mode = String(raw.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+    raw.pragma(`synchronous = ${mode === 'wal' ? 'NORMAL' : 'FULL'}`);
+    raw.pragma('foreign_keys = ON');
+  } catch (err) {
+    raw.close();
+    throw err;
+  }
+  const statements = new StatementCache(raw);
+  const db = new Kysely<Database>({ dialect: new TrunklineSqliteDialect(statements) });
+  return { raw, statements, rawStatements: new RawStatementCache(raw), db, refs: 0 };
+}
+
+export function classifySqliteError(err: unknown): ErrorClass | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique';
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key';
+  // ON DELETE RESTRICT surfaces as a trigger failure with the foreign key message.
+  if (code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/i.test(String((err as Error).message))) return 'foreign_key';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') return 'unavailable';
+  return undefined;
+}
+
+export interface SqliteBackendOptions {
+  /** Data directory; created if missing. The database is `<dataDir>/trunkline.db`. */
+  dataDir: string;
+}
+
+export function openSqliteBackend(options: SqliteBackendOptions): Backend {
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = resolve(join(options.dataDir, SQLITE_FILE_NAME));
+  let shared = openFiles.get(file);
+  if (shared === undefined) {
+    shared = openFile(file);
+    openFiles.set(file, shared);
+  }
+  shared.refs += 1;
+  const { raw, statements, rawStatements, db } = shared;
+  let closed = false;
+
+  return {
+    kind: 'sqlite',
+    db,
+    flavor: SQLITE_FLAVOR,
+    supportsForUpdate: false,
+    encodeBool: (value) => (value ? 1 : 0),
+    jsonHasObject(column: Expression<string>, key: string): Expression<SqlBool> {
+      return sql<SqlBool>`json_type(${column}, ${`$.${key}`}) = 'object'`;
+    },
+    classifyError: classifySqliteError,
+    async migrate() {
+      // BEGIN IMMEDIATE around the migration (see TransactionalDdlSqliteAdapter) excludes other processes;
+      // the shared connection's mutex excludes other stores in this one.
+      await runMigrations(db, SQLITE_FLAVOR);
+    },
+    fastAll(text, parameters) {
+      // Inside a kysely transaction the connection holds uncommitted writes: go through kysely, which
+      // waits for the transaction to end, so readers only ever see committed state.
+      if (closed || raw.inTransaction) return undefined;
+      return statements.prepare(text).all(parameters as unknown[]);
+    },
+    fastRaw(text, parameters) {
+      if (closed || raw.inTransaction) return undefined;
+      return rawStatements.all(text, parameters);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const entry = openFiles.get(file);
+      if (entry === undefined || entry.db !== db) return;
+      entry.refs -= 1;
+      if (entry.refs === 0) {
+        openFiles.delete(file);
+        await db.destroy();
+        if (raw.open) raw.close(); // kysely only closes a database it has used
+
+      }
+    },
+  };
+}
