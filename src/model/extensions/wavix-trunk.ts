@@ -13,7 +13,14 @@ export interface WavixAllowedIp {
 export interface WavixTrunkExtension {
   callerid: string | null;
   multipleNumbers: boolean;
+  /**
+   * `ip_restrict` as the client sent it. For a digest trunk it equals the canonical `sourceIpCheck`; an IP-auth
+   * trunk (`hostRequest` set) always has `sourceIpCheck` on (calls must come from its host or `allowedIps`),
+   * so the Wavix flag is kept here. Absent on records written before it existed: read as `sourceIpCheck`.
+   */
+  ipRestrict?: boolean;
   allowedIps: WavixAllowedIp[];
+  /** IP authentication (`host_request`); null = digest trunk. The host itself is the canonical `address`. */
   hostRequest: { host: string; status: string } | null;
   didinfoEnabled: boolean;
   callRestrict: boolean;
@@ -21,7 +28,9 @@ export interface WavixTrunkExtension {
   costLimit: boolean;
   /** Decimal string, as Wavix answers it. */
   maxCallCost: string | null;
+  /** Informational: the canonical `maxCallsOrig` (non-null = restricted) is what the API reads and the edge enforces. */
   channelsRestrict: boolean;
+  /** `max_channels` as sent, remembered while `channels_restrict` is off (then `maxCallsOrig` is null). */
   maxChannels: number | null;
   rewriteEnabled: boolean;
   rewritePrefix: string;

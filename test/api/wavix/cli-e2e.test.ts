@@ -1,0 +1,90 @@
+/**
+ * End to end through the real command line and a spawned server (`node --import tsx src/cli/main.ts ...`):
+ * `trunkline keys create --dialect wavix` and `trunkline users create --dialect enswitch` against the data
+ * directory of a running `trunkline serve`, then real HTTP requests in both dialects and in NetSapiens.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { runCli, spawnTrunkline, type SpawnedTrunkline } from '../../support/trunkline.js';
+import { EnswitchClient } from '../enswitch/support.js';
+import { fetchSender } from '../../support/ns-client.js';
+import { WavixClient, trunkBody } from './support.js';
+
+let server: SpawnedTrunkline;
+
+before(async () => {
+  server = await spawnTrunkline();
+});
+after(async () => {
+  await server.stop();
+  rmSync(server.dataDir, { recursive: true, force: true });
+});
+
+const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? '';
+
+describe('CLI → running server, Wavix and Enswitch', () => {
+  it('keys create --dialect wavix and users create --dialect enswitch give working credentials', async () => {
+    const data = ['--data', server.dataDir];
+    const [acme, acmeRo, other, ownerLogin, resellerLogin, badRole, noDomain, spare] = await Promise.all([
+      runCli(['keys', 'create', ...data, '--dialect', 'wavix', '--domain', 'acme.example']),
+      runCli(['keys', 'create', ...data, '--dialect', 'wavix', '--domain', 'ro.example', '--readonly']),
+      runCli(['keys', 'create', ...data, '--dialect', 'wavix', '--domain', 'other.example']),
+      runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'owner', '--password', 'owner-secret', '--role', 'System owner']),
+      runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'res', '--password', 'res-secret', '--role', 'Reseller']),
+      runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'x', '--password', 'x-secret', '--role', 'Janitor']),
+      runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'y', '--password', 'y-secret', '--role', 'User']),
+      runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'spare', '--password', 'spare-secret', '--role', 'System owner']),
+    ]);
+    for (const r of [acme, acmeRo, other, ownerLogin, resellerLogin, spare]) assert.equal(r.code, 0, r.stderr);
+    assert.equal(badRole.code, 2);
+    assert.match(badRole.stderr, /--role must be one of/);
+    assert.equal(noDomain.code, 2);
+    assert.match(noDomain.stderr, /--domain is required for User logins/);
+
+    const acmeKey = lastLine(acme.stdout);
+    const roKey = lastLine(acmeRo.stdout);
+    const otherKey = lastLine(other.stdout);
+    for (const k of [acmeKey, roKey, otherKey]) assert.match(k, /^wvx_[A-Za-z0-9]{48}[0-9a-f]{8}$/, 'the key alone on the last line');
+    assert.match(acmeRo.stdout, /read-only/);
+
+    const duplicate = await runCli(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'owner', '--password', 'again-123', '--role', 'User', '--domain', 'acme.example']);
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /already exists/);
+
+    const send = fetchSender(server.url);
+    const wx = new WavixClient(send, acmeKey);
+    const created = await wx.post('/trunks', trunkBody({ label: 'e2e trunk' }));
+    assert.equal(created.status, 201, created.raw);
+    const listed = await wx.get('/trunks', { appid: true });
+    assert.deepEqual(
+      listed.body.sip_trunks.map((s: { id: number }) => s.id),
+      [created.body.id],
+    );
+    const otherList = await wx.withKey(otherKey).get('/trunks');
+    assert.deepEqual(otherList.body.sip_trunks, [], "another account's key sees none of it");
+    assert.equal((await wx.withKey(roKey).post('/trunks', trunkBody())).status, 403);
+    assert.equal((await wx.withKey(roKey).get('/trunks')).status, 200);
+
+    const en = new EnswitchClient(send, { username: 'owner', password: 'owner-secret' });
+    const peer = await en.call('create', { name: 'e2e carrier', type: 'sip', destination: 'carrier.e2e.example' });
+    assert.equal(peer.code, '200', peer.raw);
+    assert.equal((await en.as({ username: 'res', password: 'res-secret' }).call('list')).code, '402');
+    assert.equal((await en.as({ username: 'owner', password: 'nope' }).call('list')).code, '401');
+
+    // Both records are in the store the NetSapiens API serves.
+    assert.ok(server.key, 'first-start NetSapiens key');
+    const nsGet = async (path: string) => {
+      const res = await fetch(`${server.url}/ns-api/v2${path}`, { headers: { authorization: `Bearer ${server.key}` } });
+      assert.equal(res.status, 200);
+      return (await res.json()) as { description: string; domain: string }[];
+    };
+    assert.deepEqual((await nsGet('/domains/acme.example/connections')).map((c) => c.description), ['e2e trunk']);
+    assert.ok((await nsGet(`/domains/${encodeURIComponent('*')}/connections`)).some((c) => c.domain === '*'));
+
+    // users delete: the login no longer authenticates (it was never used, so no server cache holds it).
+    const del = await runCli(['users', 'delete', ...data, 'spare']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal((await en.as({ username: 'spare', password: 'spare-secret' }).call('list')).code, '401');
+  });
+});
