@@ -21,6 +21,7 @@ import { isTrunklineError, validateDomainName, type ApiKeyRecord } from '../mode
 import { createStoredApiKey } from '../api/shared/keys.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import type { DigestAlgorithm } from '../sip/index.js';
 import { DEFAULTS, handleSignals, startServer, trunklineVersion } from '../server/start.js';
 import { DEFAULT_KEY_DIALECT, KEY_DIALECTS } from './key-dialects.js';
 import { USERS_USAGE, users } from './users.js';
@@ -43,7 +44,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const USAGE = `Usage:
   trunkline serve [--data DIR] [--db URL] [--http-host H] [--http-port P]
-                  [--sip-host H] [--sip-port S] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
+                  [--sip-host H] [--sip-port S] [--tls-cert FILE --tls-key FILE] [--tls-port P]
+                  [--sip-digest MD5,SHA-256] [--log-level LEVEL]
   trunkline keys create [--data DIR | --db URL] --scope "Super User"|Reseller|"Office Manager"|"Basic User"
                   [--domain D] [--reseller R] [--readonly] [--can-create-keys] [--description TEXT]
                   [--dialect netsapiens]
@@ -52,7 +54,8 @@ export const USAGE = `Usage:
   trunkline keys revoke [--data DIR | --db URL] KEY_ID
 ${USERS_USAGE}  trunkline --version | --help
 
-Defaults: --data ./data, --http-host 127.0.0.1, --http-port 8080, --sip-host 127.0.0.1, --sip-port 5060.
+Defaults: --data ./data, --http-host 127.0.0.1, --http-port 8080, --sip-host 127.0.0.1, --sip-port 5060,
+          --tls-port 5061 (TLS only with --tls-cert/--tls-key), --sip-digest MD5,SHA-256 (offered in this order).
 Environment: TRUNKLINE_DATA, TRUNKLINE_DB, TRUNKLINE_LOG_LEVEL.
 Exit status: 0 success, 1 failure, 2 usage error.
 `;
@@ -110,6 +113,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'sip-port': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'tls-port': { type: 'string' },
+    'sip-digest': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (values.help === true) {
@@ -122,6 +127,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const logLevel = values['log-level'] ?? io.env.TRUNKLINE_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const target = storeTarget(values, io.env);
+  const digest = values['sip-digest'] === undefined ? undefined : digestAlgorithms(values['sip-digest']);
   const server = await startServer({
     ...target,
     httpHost: values['http-host'] ?? DEFAULTS.httpHost,
@@ -130,6 +136,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     sipPort: port(values['sip-port'], '--sip-port', DEFAULTS.sipPort),
     ...(values['tls-cert'] === undefined ? {} : { tlsCert: values['tls-cert'] }),
     ...(values['tls-key'] === undefined ? {} : { tlsKey: values['tls-key'] }),
+    ...(values['tls-port'] === undefined ? {} : { tlsPort: port(values['tls-port'], '--tls-port', DEFAULTS.tlsPort) }),
+    ...(digest === undefined ? {} : { digestAlgorithms: digest }),
     logLevel: logLevel as LevelWithSilent,
     out: { write: io.out },
   });
@@ -140,6 +148,19 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       resolve(code);
     });
   });
+}
+
+const SIP_DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+
+function digestAlgorithms(list: string): DigestAlgorithm[] {
+  const out: DigestAlgorithm[] = [];
+  for (const raw of list.split(',')) {
+    const name = raw.trim().toUpperCase();
+    const found = SIP_DIGEST_ALGORITHMS.find((a) => a === name);
+    if (found === undefined) throw new UsageError(`--sip-digest takes a comma-separated list of ${SIP_DIGEST_ALGORITHMS.join(', ')}`);
+    if (!out.includes(found)) out.push(found);
+  }
+  return out;
 }
 
 // ---- keys -------------------------------------------------------------------------------------------------

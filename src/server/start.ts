@@ -15,6 +15,11 @@ import { createStoredApiKey } from '../api/shared/keys.js';
 import { NS_KEY_FORMAT } from '../api/netsapiens/keys.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { DEFAULT_DIGEST_ALGORITHMS, startSipEdge, type SipEdge } from '../edge/sip-edge.js';
+import type { CallEngineFactory } from '../edge/call-handler.js';
+import type { RegistrarOptions } from '../edge/registrar.js';
+import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
+import { observeConnectionWrites } from './store-events.js';
 
 export interface ServerConfig {
   /** SQLite data directory (ignored when `db` is set). */
@@ -27,6 +32,10 @@ export interface ServerConfig {
   readonly sipPort: number;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /** TLS listening port (default 5061, or ephemeral when --sip-port is 0). */
+  readonly tlsPort: number;
+  /** Digest algorithms the SIP edge offers, most preferred first. */
+  readonly digestAlgorithms: readonly DigestAlgorithm[];
 }
 
 export const DEFAULTS = {
@@ -35,6 +44,7 @@ export const DEFAULTS = {
   httpPort: 8080,
   sipHost: '127.0.0.1',
   sipPort: 5060,
+  tlsPort: 5061,
 } as const;
 
 /** What a pluggable service (the SIP edge) gets, and what it must give back. */
@@ -42,6 +52,9 @@ export interface ServiceContext {
   readonly store: Store;
   readonly config: ServerConfig;
   readonly logger: Logger;
+  readonly version: string;
+  /** Committed connection writes in this process (other processes are seen through the store's version). */
+  onConnectionsChanged(listener: () => void): () => void;
 }
 export interface Service {
   readonly name: string;
@@ -59,6 +72,16 @@ export interface ServerOptions {
   sipPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  tlsPort?: number;
+  digestAlgorithms?: readonly DigestAlgorithm[];
+  /** Run the SIP edge (default true). */
+  sip?: boolean;
+  /** The call engine behind the edge (default: the B2BUA). */
+  callEngine?: CallEngineFactory;
+  /** SIP transaction timers (tests shorten T1). */
+  sipTimers?: Partial<TimerConfig>;
+  /** REGISTER limits (tests shorten the minimum expiry and the sweep). */
+  sipRegistrar?: RegistrarOptions;
   logLevel?: LevelWithSilent;
   /** Use this logger instead of a new pino logger on stderr. */
   logger?: Logger;
@@ -80,6 +103,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly logger: Logger;
+  /** The SIP edge, unless started with `sip: false`. */
+  readonly sip: SipEdge | undefined;
   /** The Super User key created on this start (first start of an empty store only). */
   readonly firstKey: string | undefined;
   /** Stop accepting, finish in-flight requests, stop services, close the store. Idempotent. */
@@ -105,6 +130,8 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     sipPort: options.sipPort ?? DEFAULTS.sipPort,
     tlsCert: options.tlsCert,
     tlsKey: options.tlsKey,
+    tlsPort: options.tlsPort ?? (options.sipPort === 0 ? 0 : DEFAULTS.tlsPort),
+    digestAlgorithms: options.digestAlgorithms ?? DEFAULT_DIGEST_ALGORITHMS,
   };
 }
 
@@ -127,8 +154,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const out = options.out ?? process.stdout;
   const version = trunklineVersion();
 
-  const store = await openStore(config.db === undefined ? { data: config.data } : { db: config.db });
+  const observed = observeConnectionWrites(
+    await openStore(config.db === undefined ? { data: config.data } : { db: config.db }),
+  );
+  const store = observed.store;
   const services: Service[] = [];
+  let sip: SipEdge | undefined;
   let app: FastifyInstance | undefined;
   try {
     // First start on an empty store: a Super User key, shown once.
@@ -153,8 +184,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     app = api.app;
 
+    if (options.sip !== false) {
+      sip = await startSipEdge({
+        host: config.sipHost,
+        port: config.sipPort,
+        tls:
+          config.tlsCert !== undefined && config.tlsKey !== undefined
+            ? { cert: config.tlsCert, key: config.tlsKey, port: config.tlsPort }
+            : undefined,
+        store,
+        logger,
+        version,
+        onConnectionsChanged: (l) => observed.onConnectionsChanged(l),
+        callEngine: options.callEngine,
+        digestAlgorithms: config.digestAlgorithms,
+        timers: options.sipTimers,
+        registrar: options.sipRegistrar,
+      });
+      services.push(sip);
+    }
     for (const factory of options.services ?? []) {
-      services.push(await factory({ store, config, logger }));
+      services.push(
+        await factory({ store, config, logger, version, onConnectionsChanged: (l) => observed.onConnectionsChanged(l) }),
+      );
     }
 
     await app.listen({ host: config.httpHost, port: config.httpPort });
@@ -163,6 +215,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const url = clientUrl(config.httpHost, httpPort);
     logger.info({ url, version, store: config.db === undefined ? `sqlite:${config.data}` : 'postgres' }, 'trunkline started');
     out.write(`trunkline ${version}: HTTP API listening on ${url} (NetSapiens ns-api v2 at ${url}/ns-api/v2)\n`);
+    if (sip !== undefined) {
+      const host = config.sipHost.includes(':') ? `[${config.sipHost}]` : config.sipHost;
+      out.write(
+        `trunkline ${version}: SIP edge listening on ${host}:${sip.sipPort} (UDP, TCP)` +
+          (sip.tlsPort === undefined ? '' : ` and ${host}:${sip.tlsPort} (TLS)`) +
+          '\n',
+      );
+    }
     if (firstKey !== undefined) {
       out.write(
         [
@@ -188,6 +248,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       app,
       store,
       logger,
+      sip,
       firstKey,
       close() {
         closing ??= (async () => {
