@@ -431,10 +431,13 @@ export class DigestServer {
 
   /** One challenge value per offered algorithm, most preferred first (RFC 7616 §3.7). */
   challengeValues(options: { stale?: boolean } = {}): string[] {
+    // One nonce serves every offered algorithm: it is bound to the realm and its issue time, not to a hash
+    // function, and a client answers only one of the challenges (one HMAC per challenge, not per algorithm).
+    const nonce = this.nonces.issue(this.realm);
     return this.algorithms.map((algorithm) =>
       formatChallenge({
         realm: this.realm,
-        nonce: this.nonces.issue(this.realm),
+        nonce,
         opaque: this.opaque,
         algorithm,
         qop: this.authInt ? ['auth', 'auth-int'] : ['auth'],

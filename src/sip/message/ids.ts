@@ -4,12 +4,26 @@
  * All three must be globally unique and unguessable enough that a third party cannot forge
  * a matching response (§17.1.3 matches on branch alone), so they come from the CSPRNG.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { MAGIC_COOKIE } from './via.js';
+
+// One CSPRNG call per 4 KiB instead of one per identifier: every response and request needs a tag or a
+// branch, and a randomBytes() call per message showed as ~6% of the edge's CPU under OPTIONS load.
+const POOL_SIZE = 4096;
+const pool = Buffer.alloc(POOL_SIZE);
+let offset = POOL_SIZE;
 
 /** Random token characters (base64url is a subset of token, §25.1). */
 export function randomToken(bytes = 12): string {
-  return randomBytes(bytes).toString('base64url');
+  if (bytes > POOL_SIZE) return randomFillSync(Buffer.alloc(bytes)).toString('base64url');
+  if (offset + bytes > POOL_SIZE) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const token = pool.toString('base64url', offset, offset + bytes);
+  // Never hand the same bytes out twice.
+  offset += bytes;
+  return token;
 }
 
 /** New RFC 3261 branch: magic cookie + 96 random bits. */
