@@ -3,7 +3,7 @@
  * Accept-Encoding, Accept-Language, Supported). Carriers poll OPTIONS as a keep-alive, so the answer is
  * built without touching the store.
  */
-import { createResponse, type SipRequest, type SipResponse } from '../sip/index.js';
+import { createResponse, statelessTag, type SipRequest, type SipResponse } from '../sip/index.js';
 
 /** Methods the edge answers with more than 405/501; in-dialog ones are relayed by the call engine. */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK'] as const;
@@ -24,8 +24,26 @@ export function capabilityHeaders(): Array<[string, string]> {
   ];
 }
 
-export function optionsResponse(req: SipRequest, server: string): SipResponse {
-  return createResponse(req, 200, { headers: [...capabilityHeaders(), ['Server', server]] });
+export function optionsResponse(req: SipRequest, server: string, toTag?: string): SipResponse {
+  return createResponse(req, 200, { headers: [...capabilityHeaders(), ['Server', server]], ...(toTag === undefined ? {} : { toTag }) });
+}
+
+/**
+ * Out-of-dialog OPTIONS answered without a transaction (§8.2.7 stateless UAS): keep-alives are the most
+ * frequent request a trunk edge sees, and a transaction would only hold memory for 32 s (Timer J) to absorb
+ * a retransmission that can just as well be answered again, with the same To tag.
+ */
+export function statelessOptionsResponse(req: SipRequest, server: string): SipResponse | undefined {
+  if (req.method !== 'OPTIONS') return undefined;
+  let fromTag: string | undefined;
+  try {
+    if (req.to.tag !== undefined) return undefined; // in a dialog: the call engine's business
+    fromTag = req.from.tag;
+  } catch {
+    return undefined; // let the transactional path produce the proper error
+  }
+  const tag = statelessTag([req.topVia.branch ?? '', req.callId, fromTag ?? '', req.header('cseq') ?? '']);
+  return optionsResponse(req, server, tag);
 }
 
 export function methodNotAllowed(req: SipRequest, server: string): SipResponse {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, it } from 'node:test';
-import { createAckFor2xx, createRequest } from '../../src/sip/message/builders.js';
+import { createAckFor2xx, createRequest, createResponse } from '../../src/sip/message/builders.js';
+import { statelessTag } from '../../src/sip/message/ids.js';
 import { SipRequest, SipResponse, type SipMessage } from '../../src/sip/message/message.js';
 import { parseMessage } from '../../src/sip/message/parser.js';
 import { serializeMessage } from '../../src/sip/message/serializer.js';
@@ -204,6 +205,34 @@ describe('server transactions', () => {
     assert.ok(p.received.every((m) => m instanceof SipResponse && m.status === 200));
     const tags = new Set(p.received.map((m) => m.to.tag));
     assert.equal(tags.size, 1, 'the same response, same To tag');
+  });
+
+  it('stateless responder (§8.2.7): answers without a transaction, a retransmission gets the same To tag', async () => {
+    const l = await layer();
+    const p = await peer();
+    const seen: string[] = [];
+    l.onRequest((req, tx) => {
+      seen.push(req.method);
+      tx.respond(tx.createResponse(200));
+    });
+    l.setStatelessResponder((req) =>
+      req.method === 'OPTIONS'
+        ? createResponse(req, 200, { toTag: statelessTag([req.topVia.branch ?? '', req.callId]) })
+        : undefined,
+    );
+    const data = rawRequest('OPTIONS', p.port, 'z9hG4bKstateless');
+    p.send(data, portOf(l));
+    p.send(data, portOf(l));
+    await until(() => p.received.length === 2);
+    assert.equal(l.serverTransactionCount, 0, 'no transaction was created');
+    assert.deepEqual(seen, [], 'the transactional handler never saw it');
+    const tags = new Set(p.received.map((m) => m.to.tag));
+    assert.equal(tags.size, 1);
+    // Requests the responder declines take the transactional path.
+    p.send(rawRequest('INFO', p.port, 'z9hG4bKstateful'), portOf(l));
+    await until(() => p.received.length === 3);
+    assert.deepEqual(seen, ['INFO']);
+    assert.notEqual(statelessTag(['ab', 'c']), statelessTag(['a', 'bc']));
   });
 
   it('INVITE: 100 Trying after 200 ms, Timer G retransmits a 486 until the ACK, ACK absorbed', async () => {

@@ -41,3 +41,22 @@ export function generateCallId(host?: string): string {
   const id = randomToken(16);
   return host ? `${id}@${host}` : id;
 }
+
+/**
+ * To tag for a stateless response (§8.2.7): derived from the request, so that a retransmission of the same
+ * request gets the same tag. FNV-1a over the top Via branch, Call-ID, From tag and CSeq: it only has to be
+ * stable and different per request, not secret (no dialog is ever created from it).
+ */
+export function statelessTag(parts: readonly string[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+      h2 = Math.imul(h2 ^ c, 0x811c9dc5) >>> 0;
+    }
+    h1 = Math.imul(h1 ^ 0x7c, 0x01000193) >>> 0; // separator, so ["ab","c"] and ["a","bc"] differ
+  }
+  return h1.toString(36) + h2.toString(36);
+}

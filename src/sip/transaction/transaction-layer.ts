@@ -22,6 +22,7 @@ import { networkInterfaces } from 'node:os';
 import { SipTransactionError, SipTransportError } from '../errors.js';
 import { Listeners, type Unsubscribe } from '../listeners.js';
 import { createCancel } from '../message/builders.js';
+import { serializeMessage } from '../message/serializer.js';
 import { generateBranch } from '../message/ids.js';
 import { SipResponse, type SipRequest } from '../message/message.js';
 import { rejectionForRequest } from '../message/rejection.js';
@@ -108,6 +109,7 @@ export class TransactionLayer {
   private readonly errorHandlers = new Listeners<Error>();
   private readonly unsubscribers: Unsubscribe[] = [];
   private closed = false;
+  private statelessResponder: ((req: SipRequest, ctx: RequestContext) => SipResponse | undefined) | undefined;
 
   constructor(options: TransactionLayerOptions) {
     this.options = options;
@@ -396,6 +398,14 @@ export class TransactionLayer {
       return;
     }
 
+    if (this.statelessResponder !== undefined && req.method !== 'INVITE') {
+      const res = this.statelessResponder(req, ctx);
+      if (res !== undefined) {
+        this.answerStatelessly(res, req, ctx);
+        return;
+      }
+    }
+
     const tx = this.createServerTransaction(key, req, ctx);
     if (this.requestHandlers.size === 0) {
       tx.respond(tx.createResponse(501));
@@ -414,20 +424,35 @@ export class TransactionLayer {
     }
   }
 
-  private createServerTransaction(key: string, req: SipRequest, ctx: RequestContext): AnyServerTransaction {
+  /**
+   * §8.2.7 stateless UAS: `responder` may answer a non-INVITE request without creating a transaction (e.g.
+   * OPTIONS keep-alives: a retransmission is simply answered again). Returning undefined lets the request
+   * take the normal, transactional path. The response's To tag must be derived from the request, so that a
+   * retransmission gets the same one (§8.2.7).
+   */
+  setStatelessResponder(responder: ((req: SipRequest, ctx: RequestContext) => SipResponse | undefined) | undefined): void {
+    this.statelessResponder = responder;
+  }
+
+  private answerStatelessly(res: SipResponse, req: SipRequest, ctx: RequestContext): void {
+    this.responseSender(req, ctx)(serializeMessage(res)).catch((e: unknown) => this.reportError(e));
+  }
+
+  /** §18.2.2: on a reliable transport, the connection the request came on while it is open; else the Via's address. */
+  private responseSender(req: SipRequest, ctx: RequestContext): (buf: Buffer) => Promise<void> {
     const { remote, transport } = ctx;
     const fallback = responseDestination(req.topVia, remote, transport);
-    const channel: TransactionChannel = {
-      reliable: transport.reliable,
-      // §18.2.2: on a reliable transport, use the connection the request came on while it is
-      // open; otherwise (or once it closed) the address the Via points at.
-      send: (buf) => {
-        if (transport instanceof StreamTransport && transport.findConnection(remote.address, remote.port)) {
-          return transport.send(buf, { host: remote.address, port: remote.port });
-        }
-        return transport.send(buf, fallback);
-      },
+    return (buf) => {
+      if (transport instanceof StreamTransport && transport.findConnection(remote.address, remote.port)) {
+        return transport.send(buf, { host: remote.address, port: remote.port });
+      }
+      return transport.send(buf, fallback);
     };
+  }
+
+  private createServerTransaction(key: string, req: SipRequest, ctx: RequestContext): AnyServerTransaction {
+    const { remote, transport } = ctx;
+    const channel: TransactionChannel = { reliable: transport.reliable, send: this.responseSender(req, ctx) };
     const branch = req.topVia.branch ?? '';
     const tx: AnyServerTransaction =
       req.method === 'INVITE'
