@@ -5,6 +5,7 @@
  *   trunkline users create [--data DIR | --db URL] --dialect enswitch --username U --password P
  *                          --role "System owner"|Reseller|Administrator|User [--domain D]
  *   trunkline users delete [--data DIR | --db URL] USERNAME
+ *   trunkline users --help
  *
  * Roles map onto trunkline's scopes (`ROLE_SCOPE`): System owner = Super User, Reseller, Administrator = Office
  * Manager, User = Basic User. Administrator and User logins belong to a tenant (`--domain`, which must exist); a
@@ -162,6 +163,11 @@ export async function users(args: string[], io: CliIo): Promise<number> {
         return await create(rest, io);
       case 'delete':
         return await remove(rest, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(`Usage:\n${USERS_USAGE}`);
+        return 0;
       case undefined:
         throw new UsersUsageError('users needs a subcommand: create or delete');
       default:

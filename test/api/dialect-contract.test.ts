@@ -355,3 +355,127 @@ describe('dialect contract: the ApiDialect objects', () => {
     });
   }
 });
+
+describe('dialect contract: one record, three views (where the mapping allows)', () => {
+  const nsRow = async (c: Connection): Promise<Record<string, string>> => {
+    const r = await ns.get(nsPath(c));
+    assert.equal(r.status, 200, r.raw);
+    return r.body[0] as Record<string, string>;
+  };
+
+  it('created in Wavix: NetSapiens shows the canonical fields; Enswitch never sees it (peers are system-wide)', async () => {
+    const r = await wx.post('/trunks', trunkBody({ label: 'wavix → all', channels_restrict: true, max_channels: 5, call_recording_enabled: true, encrypted_media: true }));
+    assert.equal(r.status, 201, r.raw);
+    const c = await byId(r.body.id);
+    const row = await nsRow(c);
+    assert.equal(row.domain, DOMAIN, 'the Wavix account is the NetSapiens domain');
+    assert.equal(row.description, 'wavix → all');
+    assert.equal(row['connection-orig-match-pattern'], `sip:${r.body.name}@*`);
+    assert.equal(row['connection-sip-registration-username'], r.body.name);
+    assert.equal(row['connection-sip-registration-password'], '4r=h;EaCB85QNtr2');
+    assert.equal(row['connection-require-sip-authentication-enabled'], 'yes');
+    assert.equal(String(row['limits-max-active-calls-orig']), '5');
+    assert.equal(row['connection-record-all-calls-enabled'], 'yes');
+    assert.equal(row['connection-require-encrypted-audio-enabled'], 'yes');
+    // Tenancy does not allow an Enswitch view: a Wavix account's trunk is not a system-wide peer.
+    const peer = await en.call('get', { id: r.body.id });
+    assert.equal(peer.code, '404');
+    assert.ok(!((await en.call('list')).data as { id: number }[]).some((p) => p.id === r.body.id));
+    await wavix.delete(r.body.id);
+  });
+
+  it('created in Enswitch: NetSapiens shows it in the system domain; Wavix never sees it', async () => {
+    const made = await en.call('create', {
+      name: 'enswitch → all',
+      type: 'sip',
+      destination: 'gw1.cross.example:5070,gw2.cross.example',
+      description: 'enswitch carrier',
+      username: 'cross-user',
+      password: 'cross-pass',
+      outmaximum: 12,
+    });
+    assert.equal(made.code, '200', made.raw);
+    const id = made.data.id as number;
+    const c = await byId(id);
+    const row = await nsRow(c);
+    assert.equal(row.domain, '*');
+    assert.equal(row.description, 'enswitch carrier');
+    assert.equal(row['connection-orig-match-pattern'], 'sip*@gw1.cross.example:5070');
+    assert.equal(row['connection-address'], 'gw1.cross.example:5070', 'the first destination');
+    assert.equal(row['connection-sip-registration-username'], 'cross-user');
+    assert.equal(row['connection-sip-registration-password'], 'cross-pass');
+    assert.equal(row['connection-sip-authenticate-as-client-enabled'], 'yes');
+    assert.equal(String(row['limits-max-active-calls-term']), '12');
+    assert.equal(row['connection-orig-enabled'], 'yes');
+    assert.equal(row['connection-term-enabled'], 'yes');
+    assert.equal((await wx.get(`/trunks/${id}`)).status, 404, 'not a trunk of the Wavix account');
+
+    // A type the SIP edge cannot carry: stored, listed by NetSapiens too, with origination and termination off.
+    const pri = await en.call('create', { name: 'pri', type: 'dahdi', channel_group: 4 });
+    assert.equal(pri.code, '200', pri.raw);
+    const priRow = await nsRow(await byId(pri.data.id));
+    assert.equal(priRow['connection-orig-enabled'], 'no');
+    assert.equal(priRow['connection-term-enabled'], 'no');
+    assert.match(priRow['connection-orig-match-pattern']!, /@dahdi\.enswitch\.invalid$/);
+    const listed = ((await en.call('list')).data as { id: number; routable: number }[]).find((p) => p.id === pri.data.id);
+    assert.equal(listed?.routable, 0);
+
+    // NetSapiens changes to mapped fields show in the Enswitch view; ext-only parameters are kept.
+    const put = await ns.put(nsPath(c), {
+      description: 'renamed by netsapiens',
+      'connection-address': 'gw9.cross.example',
+      'connection-sip-registration-username': 'ns-user',
+      'limits-max-active-calls-term': 3,
+    });
+    assert.equal(put.status, 202, put.raw);
+    const peer = (await en.call('get', { id })).data as Record<string, string | number>;
+    assert.equal(peer.description, 'renamed by netsapiens');
+    assert.equal(peer.destination, 'gw9.cross.example,gw2.cross.example');
+    assert.equal(peer.username, 'ns-user');
+    assert.equal(peer.outmaximum, 3);
+    assert.equal(peer.name, 'enswitch → all');
+    const off = await ns.put(nsPath(await byId(id)), { 'connection-term-enabled': 'no' });
+    assert.equal(off.status, 202, off.raw);
+    assert.equal(((await en.call('get', { id })).data as { routable: number }).routable, 0, 'termination off in NetSapiens: not routable');
+    await enswitch.delete(id);
+    await enswitch.delete(pri.data.id);
+  });
+
+  it('updated in NetSapiens: the Wavix view shows every mapped change; a Wavix PUT then keeps what Wavix cannot express', async () => {
+    const r = await wx.post('/trunks', trunkBody({ label: 'before ns', call_recording_enabled: false, encrypted_media: false }));
+    assert.equal(r.status, 201, r.raw);
+    const id = r.body.id as number;
+    const put = await ns.put(nsPath(await byId(id)), {
+      description: 'after ns',
+      'limits-max-active-calls-orig': 9,
+      'connection-record-all-calls-enabled': 'yes',
+      'connection-require-encrypted-audio-enabled': 'yes',
+      'connection-sip-transport-protocol': 'TCP',
+      'limits-max-active-calls-term': 4,
+    });
+    assert.equal(put.status, 202, put.raw);
+    const got = (await wx.get(`/trunks/${id}`)).body;
+    assert.equal(got.label, 'after ns');
+    assert.equal(got.channels_restrict, true);
+    assert.equal(got.max_channels, 9);
+    assert.equal(got.call_recording_enabled, true);
+    assert.equal(got.encrypted_media, true);
+    assert.equal(got.name, r.body.name, 'the login never changes');
+    const summary = (await wx.get('/trunks?per_page=100')).body.sip_trunks.find((s: { id: number }) => s.id === id);
+    assert.equal(summary.label, 'after ns');
+
+    // "optional" has no Wavix value: it reads as false.
+    assert.equal((await ns.put(nsPath(await byId(id)), { 'connection-require-encrypted-audio-enabled': 'optional' })).status, 202);
+    assert.equal((await wx.get(`/trunks/${id}`)).body.encrypted_media, false);
+
+    // A Wavix PUT replaces what Wavix knows and leaves the rest (transport, the termination limit).
+    assert.equal((await wx.put(`/trunks/${id}`, trunkBody({ label: 'wavix again' }))).status, 200);
+    const c = await byId(id);
+    assert.equal(c.description, 'wavix again');
+    assert.equal(c.maxCallsOrig, null, 'channels_restrict false in the PUT');
+    assert.equal(c.requireEncryptedAudio, 'yes', 'encrypted_media true in the PUT');
+    assert.equal(c.transport, 'TCP');
+    assert.equal(c.maxCallsTerm, 4);
+    await wavix.delete(id);
+  });
+});

@@ -147,6 +147,7 @@ export function registerPeerRoutes(app: FastifyInstance, ctx: ApiContext, logins
   async function get(request: FastifyRequest, reply: FastifyReply) {
     const params = await begin(request);
     refuseUnknown(params, (name) => name === ID);
+    validationFlag(params); // accepted (0 or 1) and ignored: a read has nothing to validate
     const id = idParam(params);
     const conn = await store.getConnectionById(id);
     if (!isPeer(conn)) throw notFound(id);
@@ -157,6 +158,7 @@ export function registerPeerRoutes(app: FastifyInstance, ctx: ApiContext, logins
   async function list(request: FastifyRequest, reply: FastifyReply) {
     const params = await begin(request);
     refuseUnknown(params, () => false);
+    validationFlag(params); // accepted (0 or 1) and ignored
     const filter = { domain: SYSTEM_DOMAIN, hasExtension: 'enswitch' as const };
     const peers: Connection[] = [];
     const limit = 10_000;

@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { injectSender } from '../../support/ns-client.js';
 import { createNsApp, type NsApp } from '../../support/ns-app.js';
+import { ENSWITCH_CODECS } from '../../../src/edge/sdp/codecs.js';
+import { PEER_FIELDS } from '../../../src/api/enswitch/fields.js';
+import { WavixClient, trunkBody, wavixKey } from '../wavix/support.js';
 import { EnswitchClient, SEED_DEFAULTS, makeLogin, type Sender } from './support.js';
 
 let t: NsApp;
@@ -160,8 +163,27 @@ describe('Enswitch peers/create', () => {
     assert.equal((await getPeer(dahdi)).channel_group, 2);
     assert.equal((await getPeer(ctx)).context, 'from-peer');
     assert.equal((await getPeer(iax)).destination, 'iax.example.com');
-    const list = (await owner.call('list')).data as { id: number; routable: number }[];
-    assert.equal(list.find((p) => p.id === iax)?.routable, 0);
+    const list = (await owner.call('list')).data as { id: number; type: string; routable: number }[];
+    for (const [id, type] of [
+      [dahdi, 'dahdi'],
+      [ctx, 'context'],
+      [iax, 'iax'],
+      [zap, 'zap'],
+    ] as const) {
+      const listed = list.find((p) => p.id === id);
+      assert.ok(listed, `${type} peer is listed`);
+      assert.equal(listed.type, type);
+      assert.equal(listed.routable, 0, `${type} is listed as not routable`);
+    }
+    // NetSapiens sees them too, with origination and termination off (the edge does not use them).
+    const nsView = await t.su.get(`/domains/${encodeURIComponent('*')}/connections?limit=1000`);
+    for (const id of [dahdi, ctx, iax, zap]) {
+      const c = await t.store.getConnectionById(id);
+      const row = (nsView.body as Record<string, string>[]).find((r) => r['connection-orig-match-pattern'] === c!.origMatchPattern);
+      assert.ok(row, `peer ${id} in the NetSapiens view`);
+      assert.equal(row['connection-orig-enabled'], 'no');
+      assert.equal(row['connection-term-enabled'], 'no');
+    }
   });
 
   it('a second peer to the same carrier host is stored too (the first keeps the host pattern)', async () => {
@@ -246,14 +268,19 @@ describe('Enswitch peers/get, peers/list, peers/update, peers/delete', () => {
     const ns = await t.su.post('/connections', { domain: '*', 'connection-orig-match-pattern': 'sip*@ns-carrier.example' });
     assert.equal(ns.status, 202);
     const nsId = (await t.store.getConnection('*', 'sip*@ns-carrier.example'))!.id;
-    for (const id of [nsId, 999_999]) {
+    const wx = new WavixClient(send, await wavixKey(t.store, 'customer.example'));
+    const trunk = await wx.post('/trunks', trunkBody({ label: 'not a peer' }));
+    assert.equal(trunk.status, 201, trunk.raw);
+    const trunkBefore = await t.store.getConnectionById(trunk.body.id);
+    for (const id of [nsId, trunk.body.id as number, 999_999]) {
       assert.equal((await owner.call('get', { id })).code, '404');
       assert.equal((await owner.call('update', { id, name: 'x' })).code, '404');
       assert.equal((await owner.call('delete', { id })).code, '404');
     }
     assert.ok(await t.store.getConnectionById(nsId), 'the NetSapiens record is untouched');
+    assert.deepEqual(await t.store.getConnectionById(trunk.body.id), trunkBefore, 'the Wavix trunk is untouched');
     const list = (await owner.call('list')).data as { id: number }[];
-    assert.ok(!list.some((p) => p.id === nsId));
+    assert.ok(!list.some((p) => p.id === nsId || p.id === trunk.body.id));
   });
 });
 
@@ -267,12 +294,14 @@ describe('Enswitch authentication and roles', () => {
   ];
 
   it('answers 401 for missing, wrong or unknown credentials on every endpoint', async () => {
+    const id = await createPeer({ name: 'auth target', type: 'sip', destination: 'auth.example.com' });
+    const before = await t.store.getConnectionById(id);
     const n = await t.store.countConnections({});
     const bad = [null, { username: 'user', password: 'wrong' }, { username: 'nobody', password: 'password' }, { username: '', password: '' }];
     for (const auth of bad) {
       for (const [action, params] of everyCall) {
         for (const method of ['GET', 'POST'] as const) {
-          const r = await owner.call(action, params, { auth, method });
+          const r = await owner.call(action, { ...params, ...('id' in params ? { id } : {}) }, { auth, method });
           assert.equal(r.code, '401', `${action} ${method} ${JSON.stringify(auth)}`);
           assert.equal(r.message, 'The authentication details provided are invalid.');
         }
@@ -282,6 +311,7 @@ describe('Enswitch authentication and roles', () => {
     assert.equal((await owner.call('list', { auth_username: 'user' }, { auth: null })).code, '401');
     assert.equal((await owner.call('list', { auth_password: 'password' }, { auth: null })).code, '401');
     assert.equal(await t.store.countConnections({}), n);
+    assert.deepEqual(await t.store.getConnectionById(id), before, 'the peer is unchanged');
   });
 
   it('answers 402 "Your role does not allow this." to every role but System owner, on every endpoint', async () => {
@@ -406,5 +436,272 @@ describe('Enswitch bad input: 400 naming the parameter in key, never a 500, neve
     assert.equal(big.code, '413');
     assert.equal(big.status, 413);
     assert.equal(await t.store.countConnections({}), n);
+  });
+});
+
+// ---- every parameter, every endpoint -----------------------------------------------------------------------
+
+interface Allowed {
+  /** Values accepted, each with what peers/get answers for it (default: the value itself). */
+  good: [unknown, unknown?][];
+  /** Values refused with 400 naming the parameter. */
+  bad: unknown[];
+  /** Other parameters the values need (e.g. a type for context). */
+  with?: Record<string, unknown>;
+}
+
+const FLAG: Allowed = { good: [[0], [1], ['1', 1], [' 0 ', 0]], bad: [2, -1, 'yes', 'true', '', '0.5'] };
+const ALL_CODECS = Object.keys(ENSWITCH_CODECS);
+
+/** Seed 004's parameters: the values each allows and a sample of what it refuses. */
+const ALLOWED: Record<string, Allowed> = {
+  name: { good: [['x'], ['n'.repeat(128)], ['Carrier Ü 2']], bad: ['', '   ', 'n'.repeat(129), 'a\nb'] },
+  type: { good: [['sip'], ['pjsip'], ['SIP', 'sip'], [' PjSip ', 'pjsip'], ['iax']], bad: ['h323', 'sip2', '', 'dahdi,sip'] },
+  called_prefix: { good: [[''], ['9'], ['*#+0'], ['1'.repeat(32)]], bad: ['9x', '1'.repeat(33), '9 1'] },
+  called_strip_hash: FLAG,
+  callerid: { good: [[''], ['"Sales" <+14155550100>'], ['c'.repeat(128)]], bad: ['c'.repeat(129), 'a\u0001b'] },
+  callerid_unknown: { good: [[''], ['Unknown caller'], ['u'.repeat(128)]], bad: ['u'.repeat(129), 'a\u001bb'] },
+  callerid_withheld: { good: [[''], ['Private'], ['w'.repeat(128)]], bad: ['w'.repeat(129), 'a\u007fb'] },
+  channel_group: { good: [[0], [63], ['5', 5]], bad: [-1, 64, 'x', 1.5, ''] },
+  charge: FLAG,
+  codecs: {
+    good: [['ulaw'], [' ULAW, alaw ,ulaw,', 'ulaw,alaw'], [ALL_CODECS.join(',')], [ALL_CODECS.map((c) => c.toUpperCase()).join(','), ALL_CODECS.join(',')]],
+    bad: ['mp3', 'ulaw,mp3', ',', '', 'x'.repeat(513)],
+  },
+  context: { good: [[''], ['from-peer_1.x+'], ['c'.repeat(80)]], bad: ['from peer', 'c'.repeat(81), 'ctx;drop'] },
+  costs: FLAG,
+  currency: { good: [[''], ['USD'], ['EUR']], bad: ['usd', 'US', 'USDX', '123'] },
+  customer: { good: [[-1], [0], [2_147_483_647], ['42', 42]], bad: [-2, 2_147_483_648, 'all', 1.5] },
+  description: { good: [[''], ['d'.repeat(1024)]], bad: ['d'.repeat(1025), 'a\u0007b'] },
+  destination: {
+    good: [
+      ['gw.example.com'],
+      ['gw.example.com:5070'],
+      ['[2001:db8::1]:5060'],
+      ['user@gw.example.com'],
+      ['sip:trunk@gw.example.com:5080;transport=udp'],
+      ['iax2:gw.example.com'],
+      [' 10.0.0.1 , 10.0.0.2 ', '10.0.0.1,10.0.0.2'],
+    ],
+    bad: ['not a host!', '', Array.from({ length: 11 }, (_, i) => `d${i}.example.com`).join(','), `${'h'.repeat(1100)}.example.com`],
+  },
+  dialplan_called: { good: [[''], ['p'.repeat(64)]], bad: ['p'.repeat(65)] },
+  dialplan_caller: { good: [[''], ['p'.repeat(64)]], bad: ['p'.repeat(65)] },
+  dtmfmode: { good: [['inband'], ['info'], ['rfc2833'], ['rfc4733'], ['RFC4733', 'rfc4733']], bad: ['sip-info', 'auto', ''] },
+  fail_percent: { good: [[0], [100], ['50', 50]], bad: [-1, 101, 'half'] },
+  outmaximum: { good: [[-1], [0], [2_147_483_647], ['30', 30]], bad: [-2, 2_147_483_648, 'lots', '', '1.5'] },
+  password: { good: [[''], ['p'.repeat(128)]], bad: ['p'.repeat(129), 'a\nb'] },
+  plan_customer: { good: [[-1], [0], [7]], bad: [-2, 'x'] },
+  proxy: { good: [[''], ['proxy.example.com'], ['sip:proxy.example.com:5080'], ['192.0.2.9']], bad: ['proxy..example', 'p'.repeat(257), 'not a host!'] },
+  send_asserted_identity: FLAG,
+  send_privacy: FLAG,
+  send_rpid: FLAG,
+  url_costs: { good: [[''], ['https://costs.example.com/rate?peer=1'], ['http://c.example']], bad: ['ftp://costs.example.com/', 'not a url', `https://${'u'.repeat(1020)}.example`] },
+  username: { good: [[''], ['u'.repeat(128)], ['a\tb']], bad: ['u'.repeat(129), 'a\nb'] },
+};
+
+describe('Enswitch: every seed-004 parameter, its allowed values and what it refuses', () => {
+  const base = { name: 'allowed values', type: 'sip', destination: 'allowed.example.com' };
+
+  it('the table covers every peer parameter', () => {
+    assert.deepEqual(Object.keys(ALLOWED).sort(), PEER_FIELDS.map((f) => f.wire).sort());
+  });
+
+  it('peers/create accepts each allowed value and peers/get answers it (integers as numbers)', async () => {
+    for (const [name, a] of Object.entries(ALLOWED)) {
+      for (const [value, answered] of a.good) {
+        const params = { ...base, ...a.with, [name]: value };
+        const r = await owner.call('create', params, { method: 'POST', via: 'json' });
+        assert.equal(r.code, '200', `${name}=${JSON.stringify(value).slice(0, 60)}: ${r.raw}`);
+        const peer = await getPeer(r.data.id);
+        const expected = answered ?? value;
+        assert.deepEqual(peer[name], expected, `${name}=${JSON.stringify(value).slice(0, 60)} is answered as ${JSON.stringify(expected).slice(0, 60)}`);
+        assert.equal(typeof peer[name], name in SEED_DEFAULTS ? typeof SEED_DEFAULTS[name] : 'string', `${name} keeps its type`);
+      }
+    }
+  });
+
+  it('peers/create and peers/update refuse each other value with 400 naming the parameter; nothing is written', async () => {
+    const id = await createPeer({ ...base, name: 'refusals' });
+    const before = await t.store.getConnectionById(id);
+    const n = await t.store.countConnections({});
+    for (const [name, a] of Object.entries(ALLOWED)) {
+      for (const value of a.bad) {
+        for (const [action, params] of [
+          ['create', { ...base, ...a.with, [name]: value }],
+          ['update', { id, [name]: value }],
+        ] as const) {
+          const r = await owner.call(action, params, { method: 'POST', via: 'json' });
+          const what = `${action} ${name}=${JSON.stringify(value).slice(0, 60)}`;
+          assert.equal(r.code, '400', `${what}: ${r.raw.slice(0, 300)}`);
+          assert.equal(r.key, name, what);
+        }
+      }
+    }
+    assert.equal(await t.store.countConnections({}), n);
+    assert.deepEqual(await t.store.getConnectionById(id), before);
+  });
+
+  it('codecs: every codec of the edge catalog is accepted, names are case-insensitive, duplicates dropped', async () => {
+    const id = await createPeer({ ...base, name: 'codecs', codecs: ALL_CODECS.join(',') });
+    assert.deepEqual((await t.store.getConnectionById(id))?.ext.enswitch?.codecs, ALL_CODECS);
+    assert.equal((await owner.call('update', { id, codecs: 'G729,g729,Opus' })).code, '204');
+    assert.equal((await getPeer(id)).codecs, 'g729,opus');
+    const bad = await owner.call('update', { id, codecs: 'g729,amr' });
+    assert.equal(bad.key, 'codecs');
+    assert.match(bad.message, /"amr" is not a known codec/);
+  });
+
+  it('JSON bodies: wrong JSON types are 400 naming the parameter', async () => {
+    const n = await t.store.countConnections({});
+    for (const [name, value] of [
+      ['name', true],
+      ['name', null],
+      ['name', { first: 'x' }],
+      ['type', ['sip']],
+      ['codecs', ['ulaw', 'alaw']],
+      ['outmaximum', true],
+      ['outmaximum', 1.5],
+      ['charge', false],
+      ['destination', { host: 'gw.example.com' }],
+      ['url_costs', ['https://costs.example.com/']],
+    ] as const) {
+      const r = await owner.call('create', { ...base, [name]: value }, { method: 'POST', via: 'json' });
+      assert.equal(r.code, '400', `${name}=${JSON.stringify(value)}: ${r.raw}`);
+      assert.equal(r.key, name);
+    }
+    assert.equal(await t.store.countConnections({}), n);
+  });
+});
+
+describe('Enswitch: validation=1 on every function that writes', () => {
+  it('peers/delete with validation=1 answers 201 and deletes nothing; a missing peer is still 404', async () => {
+    const id = await createPeer({ name: 'validate delete', type: 'sip', destination: 'vd.example.com' });
+    const r = await owner.call('delete', { id, validation: 1 });
+    assert.equal(r.code, '201');
+    assert.equal(r.message, 'Input passed validation.');
+    assert.ok(await t.store.getConnectionById(id));
+    assert.equal((await owner.call('delete', { id: 999_998, validation: 1 })).code, '404');
+    assert.equal((await owner.call('delete', { id, validation: 0 })).code, '204');
+  });
+
+  it('peers/get and peers/list accept validation=0/1 (nothing to validate) and refuse other values', async () => {
+    const id = await createPeer({ name: 'validate read', type: 'sip', destination: 'vr.example.com' });
+    assert.equal((await owner.call('get', { id, validation: 1 })).code, '200');
+    assert.equal((await owner.call('list', { validation: 0 })).code, '200');
+    for (const action of ['get', 'list']) {
+      const r = await owner.call(action, { id, validation: 'abc' });
+      assert.equal(r.code, '400', action);
+      assert.equal(r.key, action === 'list' ? 'id' : 'validation', action);
+      const v = await owner.call(action, { ...(action === 'get' ? { id } : {}), validation: 2 });
+      assert.equal(v.key, 'validation', action);
+    }
+  });
+});
+
+describe('Enswitch: every function × every kind of bad input', () => {
+  type Kind = 'missing required' | 'wrong type' | 'bad enum' | 'oversized' | 'bad credentials' | 'wrong role';
+  type As = 'owner' | 'reseller' | 'admin' | 'user' | 'none' | 'wrong password' | 'unknown user';
+  interface Case {
+    params: Record<string, unknown>;
+    as?: As;
+    code: '400' | '401' | '402';
+    key?: string;
+  }
+  const NA = (why: string) => `n/a: ${why}`;
+
+  it('each is answered in the Enswitch envelope with its code, and nothing is written', async () => {
+    const id = await createPeer({ name: 'matrix target', type: 'sip', destination: 'matrix.example.com' });
+    const auth: Record<As, { username: string; password: string } | null> = {
+      owner: logins.owner!,
+      reseller: logins.reseller!,
+      admin: logins.admin!,
+      user: logins.user!,
+      none: null,
+      'wrong password': { username: logins.owner!.username, password: 'not-the-password' },
+      'unknown user': { username: 'ghost', password: 'password' },
+    };
+    const good = { name: 'matrix new', type: 'sip', destination: 'matrix-new.example.com' };
+    const creds = (params: Record<string, unknown>): Case[] => [
+      { params, as: 'none', code: '401' },
+      { params, as: 'wrong password', code: '401' },
+      { params, as: 'unknown user', code: '401' },
+    ];
+    const roles = (params: Record<string, unknown>): Case[] => [
+      { params, as: 'reseller', code: '402' },
+      { params, as: 'admin', code: '402' },
+      { params, as: 'user', code: '402' },
+    ];
+    const matrix: Record<string, Record<Kind, Case[] | string>> = {
+      create: {
+        'missing required': [
+          { params: { type: 'sip', destination: 'x.example.com' }, code: '400', key: 'name' },
+          { params: { name: 'x', destination: 'x.example.com' }, code: '400', key: 'type' },
+          { params: { name: 'x', type: 'iax' }, code: '400', key: 'destination' },
+          { params: { name: 'x', type: 'zap' }, code: '400', key: 'channel_group' },
+        ],
+        'wrong type': [{ params: { ...good, outmaximum: 'lots' }, code: '400', key: 'outmaximum' }, { params: { ...good, channel_group: '1.5' }, code: '400', key: 'channel_group' }],
+        'bad enum': [{ params: { ...good, type: 'h323' }, code: '400', key: 'type' }, { params: { ...good, dtmfmode: 'auto' }, code: '400', key: 'dtmfmode' }, { params: { ...good, send_rpid: 2 }, code: '400', key: 'send_rpid' }],
+        oversized: [{ params: { ...good, name: 'n'.repeat(129) }, code: '400', key: 'name' }, { params: { ...good, outmaximum: '2147483648' }, code: '400', key: 'outmaximum' }],
+        'bad credentials': creds(good),
+        'wrong role': roles(good),
+      },
+      get: {
+        'missing required': [{ params: {}, code: '400', key: 'id' }],
+        'wrong type': [{ params: { id: 'abc' }, code: '400', key: 'id' }, { params: { id: '1.5' }, code: '400', key: 'id' }],
+        'bad enum': [{ params: { id, validation: 2 }, code: '400', key: 'validation' }],
+        oversized: [{ params: { id: '99999999999999999999' }, code: '400', key: 'id' }],
+        'bad credentials': creds({ id }),
+        'wrong role': roles({ id }),
+      },
+      list: {
+        'missing required': NA('peers/list takes no parameter'),
+        'wrong type': [{ params: { validation: 'yes' }, code: '400', key: 'validation' }],
+        'bad enum': [{ params: { validation: 3 }, code: '400', key: 'validation' }],
+        oversized: NA('peers/list takes no parameter (any other is refused: see the next case)'),
+        'bad credentials': creds({}),
+        'wrong role': roles({}),
+      },
+      update: {
+        'missing required': [{ params: { name: 'x' }, code: '400', key: 'id' }, { params: { id, destination: '' }, code: '400', key: 'destination' }],
+        'wrong type': [{ params: { id, fail_percent: 'half' }, code: '400', key: 'fail_percent' }, { params: { id: 'abc', name: 'x' }, code: '400', key: 'id' }],
+        'bad enum': [{ params: { id, type: 'h323' }, code: '400', key: 'type' }, { params: { id, dtmfmode: 'auto' }, code: '400', key: 'dtmfmode' }],
+        oversized: [{ params: { id, description: 'd'.repeat(1025) }, code: '400', key: 'description' }, { params: { id, destination: `${'h'.repeat(1100)}.example.com` }, code: '400', key: 'destination' }],
+        'bad credentials': creds({ id, name: 'renamed' }),
+        'wrong role': roles({ id, name: 'renamed' }),
+      },
+      delete: {
+        'missing required': [{ params: {}, code: '400', key: 'id' }],
+        'wrong type': [{ params: { id: 'abc' }, code: '400', key: 'id' }, { params: { id: '' }, code: '400', key: 'id' }],
+        'bad enum': [{ params: { id, validation: 2 }, code: '400', key: 'validation' }],
+        oversized: [{ params: { id: '99999999999999999999' }, code: '400', key: 'id' }],
+        'bad credentials': creds({ id }),
+        'wrong role': roles({ id }),
+      },
+    };
+
+    const before = await t.store.getConnectionById(id);
+    const n = await t.store.countConnections({});
+    let ran = 0;
+    for (const [action, kinds] of Object.entries(matrix)) {
+      assert.deepEqual(Object.keys(kinds).sort(), ['bad credentials', 'bad enum', 'missing required', 'oversized', 'wrong role', 'wrong type']);
+      for (const [kind, cases] of Object.entries(kinds)) {
+        if (typeof cases === 'string') continue;
+        for (const c of cases) {
+          for (const method of ['GET', 'POST'] as const) {
+            const r = await owner.call(action, c.params, { auth: auth[c.as ?? 'owner'], method });
+            const what = `${action} / ${kind} (${method}, as ${c.as ?? 'owner'}): ${JSON.stringify(c.params).slice(0, 80)}`;
+            assert.equal(r.code, c.code, `${what}: ${r.raw.slice(0, 300)}`);
+            if (c.key !== undefined) assert.equal(r.key, c.key, what);
+            if (c.code === '401') assert.equal(r.message, 'The authentication details provided are invalid.');
+            if (c.code === '402') assert.equal(r.message, 'Your role does not allow this.');
+            ran++;
+          }
+        }
+      }
+    }
+    assert.ok(ran >= 100);
+    assert.equal(await t.store.countConnections({}), n, 'no record created or deleted');
+    assert.deepEqual(await t.store.getConnectionById(id), before, 'the target peer is unchanged');
   });
 });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { runCli, spawnTrunkline, type SpawnedTrunkline } from '../../support/trunkline.js';
+import { main, type CliIo } from '../../../src/cli/main.js';
+import { API_KEY_RE, runCli, spawnTrunkline, type SpawnedTrunkline } from '../../support/trunkline.js';
 import { EnswitchClient } from '../enswitch/support.js';
 import { fetchSender } from '../../support/ns-client.js';
 import { WavixClient, trunkBody } from './support.js';
@@ -22,6 +23,16 @@ after(async () => {
 });
 
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? '';
+
+/** The first-start NetSapiens key: printed just after the listening line, so under load it may come a little later. */
+async function firstStartKey(s: SpawnedTrunkline): Promise<string> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const key = s.key ?? API_KEY_RE.exec(s.stdout())?.[1];
+    if (key !== undefined) return key;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no first-start key in the server's output:\n${s.stdout()}`);
+}
 
 describe('CLI → running server, Wavix and Enswitch', () => {
   it('keys create --dialect wavix and users create --dialect enswitch give working credentials', async () => {
@@ -73,9 +84,9 @@ describe('CLI → running server, Wavix and Enswitch', () => {
     assert.equal((await en.as({ username: 'owner', password: 'nope' }).call('list')).code, '401');
 
     // Both records are in the store the NetSapiens API serves.
-    assert.ok(server.key, 'first-start NetSapiens key');
+    const nsKey = await firstStartKey(server);
     const nsGet = async (path: string) => {
-      const res = await fetch(`${server.url}/ns-api/v2${path}`, { headers: { authorization: `Bearer ${server.key}` } });
+      const res = await fetch(`${server.url}/ns-api/v2${path}`, { headers: { authorization: `Bearer ${nsKey}` } });
       assert.equal(res.status, 200);
       return (await res.json()) as { description: string; domain: string }[];
     };
@@ -86,5 +97,61 @@ describe('CLI → running server, Wavix and Enswitch', () => {
     const del = await runCli(['users', 'delete', ...data, 'spare']);
     assert.equal(del.code, 0, del.stderr);
     assert.equal((await en.as({ username: 'spare', password: 'spare-secret' }).call('list')).code, '401');
+  });
+});
+
+// Runs after the suite above, on the same data directory (tenant acme.example was created by its first Wavix key).
+describe('CLI: the Wavix and Enswitch credential commands, usage and failures', () => {
+  it('answers usage errors with exit 2, failures with exit 1, --help with exit 0 (in process, same store)', async () => {
+    const data = ['--data', server.dataDir];
+    const run = async (argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const io: CliIo = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), env: {} };
+      const code = await main(argv, io);
+      return { code, stdout, stderr };
+    };
+    const [noDomain, starDomain, usersHelp, createHelp, noDialect, wavixLogin, noUsername, noPassword, noRole, unknownTenant, unknownUser, adminLogin] = [
+      await run(['keys', 'create', ...data, '--dialect', 'wavix']),
+      await run(['keys', 'create', ...data, '--dialect', 'wavix', '--domain', '*']),
+      await run(['users', '--help']),
+      await run(['users', 'create', '--help']),
+      await run(['users', 'create', ...data, '--username', 'u1', '--password', 'pw-123456', '--role', 'User']),
+      await run(['users', 'create', ...data, '--dialect', 'wavix', '--username', 'u1', '--password', 'pw-123456', '--role', 'User']),
+      await run(['users', 'create', ...data, '--dialect', 'enswitch', '--password', 'pw-123456', '--role', 'System owner']),
+      await run(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'u1', '--role', 'System owner']),
+      await run(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'u1', '--password', 'pw-123456']),
+      await run(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'u1', '--password', 'pw-123456', '--role', 'Administrator', '--domain', 'nowhere.example']),
+      await run(['users', 'delete', ...data, 'nobody-here']),
+      await run(['users', 'create', ...data, '--dialect', 'enswitch', '--username', 'cli-admin', '--password', 'admin-secret', '--role', 'administrator', '--domain', 'acme.example']),
+    ];
+    for (const [r, message] of [
+      [noDomain, /--domain is required/],
+      [starDomain, /--domain is required/],
+      [noDialect, /--dialect is required/],
+      [wavixLogin, /--dialect must be one of enswitch/],
+      [noUsername, /--username is required/],
+      [noPassword, /--password is required/],
+      [noRole, /--role is required/],
+    ] as const) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    }
+    for (const r of [usersHelp, createHelp]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /trunkline users create \[--data DIR \| --db URL\] --dialect enswitch --username U --password P/);
+    }
+    assert.equal(unknownTenant.code, 1);
+    assert.match(unknownTenant.stderr, /domain nowhere\.example does not exist/);
+    assert.equal(unknownUser.code, 1);
+    assert.match(unknownUser.stderr, /no login named nobody-here/);
+    assert.equal(adminLogin.code, 0, adminLogin.stderr);
+    assert.match(adminLogin.stdout, /role Administrator; domain acme\.example/);
+
+    // An Administrator login authenticates but may not manage peers.
+    const en = new EnswitchClient(fetchSender(server.url), { username: 'cli-admin', password: 'admin-secret' });
+    const r = await en.call('list');
+    assert.equal(r.code, '402');
   });
 });

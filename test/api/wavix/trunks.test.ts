@@ -3,14 +3,20 @@
  * the vendor's OpenAPI schemas by `WavixClient` (skipped, and said so, when ../shared/specs is absent).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { createStoredApiKey } from '../../../src/api/shared/keys.js';
+import { WAVIX_KEY_FORMAT } from '../../../src/api/wavix/keys.js';
+import { trunkRequestSchema } from '../../../src/api/wavix/schemas.js';
 import { EMPTY_LIVE } from '../../../src/model/index.js';
 import { injectSender } from '../../support/ns-client.js';
 import { createNsApp, type NsApp } from '../../support/ns-app.js';
 import {
   REQUIRED_FIELDS,
+  WAVIX_SPEC_PATH,
   WAVIX_SPEC_SKIP,
   WavixClient,
+  assertWavixSchema,
   trunkBody,
   wavixContractStats,
   wavixKey,
@@ -418,5 +424,315 @@ describe('Wavix vendor contract', () => {
     const body = trunkBody();
     assert.ok(request(body), JSON.stringify(request.errors));
     assert.equal((await wx.post('/trunks', body)).status, 201);
+  });
+});
+
+// ---- every field, every endpoint ---------------------------------------------------------------------------
+
+type Props = Record<string, { type?: string | string[] }>;
+const requestProps = (trunkRequestSchema as { properties: Props }).properties;
+
+/** A request that sets every field of SIPTrunkCreateRequest (and passthrough) away from its default. */
+function everyFieldBody(variant: 1 | 2): Record<string, unknown> {
+  const one = variant === 1;
+  return {
+    label: one ? 'every field one' : 'every field two',
+    password: one ? 'every-field-secret-1' : 'every-field-secret-2',
+    host_request: { host: one ? '198.51.100.20' : '2001:DB8::20' },
+    callerid: one ? '14155550123' : '+442071838750',
+    multiple_numbers: !one,
+    ip_restrict: true,
+    allowed_ips: one ? [{ ip: '198.51.100.21' }, { ip: '198.51.100.22' }] : [{ ip: '198.51.100.22' }, { ip: '2001:db8::23' }],
+    didinfo_enabled: !one,
+    call_restrict: true,
+    call_limit: one ? 120 : 86_400,
+    cost_limit: true,
+    max_call_cost: one ? 1.2345 : 0.5,
+    channels_restrict: true,
+    max_channels: one ? 7 : 0,
+    rewrite_enabled: true,
+    rewrite_prefix: one ? '44' : '+1',
+    rewrite_cond: one ? '0' : '00',
+    call_recording_enabled: one,
+    transcription_enabled: one,
+    transcription_threshold: one ? 30 : 0,
+    machine_detection_enabled: one,
+    encrypted_media: one,
+    passthrough: one,
+  };
+}
+
+/** How each request field shows in the SIPTrunkResponse (and the store, for the write-only password). */
+const FIELD_CHECKS: Record<string, (sent: Record<string, unknown>, got: Record<string, any>, c: any) => void> = {
+  label: (s, g, c) => (assert.equal(g.label, s.label), assert.equal(c.description, s.label)),
+  password: (s, g, c) => (assert.equal('password' in g, false), assert.equal(c.authPassword, s.password)),
+  host_request: (s, g, c) => {
+    const host = String((s.host_request as { host: string }).host).toLowerCase();
+    assert.equal(g.host, host);
+    assert.equal(c.address, host);
+  },
+  callerid: (s, g, c) => (assert.equal(g.callerid, s.multiple_numbers === true ? '' : s.callerid), assert.equal(c.ext.wavix.callerid, s.callerid)),
+  multiple_numbers: (s, g) => assert.equal(g.multiple_numbers, s.multiple_numbers),
+  ip_restrict: (s, g) => assert.equal(g.ip_restrict, s.ip_restrict),
+  allowed_ips: (s, g) =>
+    assert.deepEqual(
+      g.allowed_ips.map((a: { ip: string }) => a.ip),
+      (s.allowed_ips as { ip: string }[]).map((a) => a.ip.toLowerCase()),
+    ),
+  didinfo_enabled: (s, g) => assert.equal(g.didinfo_enabled, s.didinfo_enabled),
+  call_restrict: (s, g) => assert.equal(g.call_restrict, s.call_restrict),
+  call_limit: (s, g) => assert.equal(g.call_limit, s.call_limit),
+  cost_limit: (s, g) => assert.equal(g.cost_limit, s.cost_limit),
+  max_call_cost: (s, g) => assert.equal(g.max_call_cost, String(s.max_call_cost)),
+  channels_restrict: (s, g, c) => (assert.equal(g.channels_restrict, s.channels_restrict), assert.equal(c.maxCallsOrig, s.max_channels)),
+  max_channels: (s, g) => assert.equal(g.max_channels, s.max_channels),
+  rewrite_enabled: (s, g) => assert.equal(g.rewrite_enabled, s.rewrite_enabled),
+  rewrite_prefix: (s, g) => assert.equal(g.rewrite_prefix, s.rewrite_prefix),
+  rewrite_cond: (s, g) => assert.equal(g.rewrite_cond, s.rewrite_cond),
+  call_recording_enabled: (s, g, c) => (assert.equal(g.call_recording_enabled, s.call_recording_enabled), assert.equal(c.recordAllCalls, s.call_recording_enabled)),
+  transcription_enabled: (s, g) => assert.equal(g.transcription_enabled, s.transcription_enabled),
+  transcription_threshold: (s, g) => assert.equal(g.transcription_threshold, s.transcription_threshold),
+  machine_detection_enabled: (s, g) => assert.equal(g.machine_detection_enabled, s.machine_detection_enabled),
+  encrypted_media: (s, g, c) => (assert.equal(g.encrypted_media, s.encrypted_media), assert.equal(c.requireEncryptedAudio, s.encrypted_media ? 'yes' : 'no')),
+  passthrough: (s, g) => assert.equal(g.passthrough, s.passthrough),
+};
+
+describe('Wavix fields: every field of the vendor request schema', () => {
+  it("trunkline's request schema has exactly the vendor's SIPTrunkCreateRequest fields (plus seed 003's passthrough)", { skip: WAVIX_SPEC_SKIP }, () => {
+    const spec = JSON.parse(readFileSync(WAVIX_SPEC_PATH, 'utf8')) as {
+      components: { schemas: Record<string, { properties: Props; required: string[]; additionalProperties: boolean }> };
+    };
+    const vendor = spec.components.schemas.SIPTrunkCreateRequest!;
+    assert.deepEqual(Object.keys(requestProps).sort(), [...Object.keys(vendor.properties), 'passthrough'].sort());
+    assert.deepEqual([...(trunkRequestSchema.required as string[])].sort(), [...vendor.required].sort());
+    assert.equal(vendor.additionalProperties, false);
+    for (const [name, p] of Object.entries(vendor.properties)) {
+      assert.deepEqual(requestProps[name]!.type, p.type, `type of ${name}`);
+    }
+  });
+
+  it('every request field is stored and answered (POST, GET, list, full-replacement PUT)', async () => {
+    assert.deepEqual(Object.keys(FIELD_CHECKS).sort(), Object.keys(requestProps).sort(), 'a check for every request field');
+    for (const [i, body] of [everyFieldBody(1), everyFieldBody(2)].entries()) {
+      const { passthrough: _p, ...vendorBody } = body; // seed 003's passthrough is not in the vendor's request schema
+      assertWavixSchema('SIPTrunkCreateRequest', vendorBody, `every-field body ${i + 1}`);
+      const created = await wx.post('/trunks', body);
+      assert.equal(created.status, 201, created.raw);
+      for (const [name, check] of Object.entries(FIELD_CHECKS)) check(body, created.body, await t.store.getConnectionById(created.body.id));
+      assert.deepEqual((await wx.get(`/trunks/${created.body.id}`)).body, created.body);
+      const summary = (await wx.get('/trunks?per_page=100')).body.sip_trunks.find((s: { id: number }) => s.id === created.body.id);
+      assert.equal(summary.auth_method, 'IP auth');
+      assert.equal(summary.host_request.host, created.body.host);
+      for (const f of ['label', 'callerid', 'multiple_numbers', 'passthrough', 'encrypted_media', 'call_recording_enabled', 'machine_detection_enabled', 'transcription_enabled', 'transcription_threshold']) {
+        assert.deepEqual(summary[f], created.body[f], `summary ${f}`);
+      }
+      // PUT the other variant over it: every field is replaced.
+      const other = everyFieldBody(i === 0 ? 2 : 1);
+      const put = await wx.put(`/trunks/${created.body.id}`, other);
+      assert.equal(put.status, 200, put.raw);
+      for (const [name, check] of Object.entries(FIELD_CHECKS)) {
+        try {
+          check(other, put.body, await t.store.getConnectionById(created.body.id));
+        } catch (err) {
+          throw new Error(`PUT did not replace ${name}: ${(err as Error).message}`);
+        }
+      }
+    }
+  });
+});
+
+/** Values of the wrong JSON type for a schema property. */
+function wrongTypes(name: string, type: string | string[] | undefined): unknown[] {
+  const types = ([] as string[]).concat(type ?? []);
+  const out: unknown[] = [];
+  if (!types.includes('string')) out.push('1');
+  if (!types.includes('boolean')) out.push(true);
+  if (!types.includes('integer') && !types.includes('number')) out.push(7);
+  if (types.includes('integer')) out.push(1.5);
+  if (!types.includes('object')) out.push({ value: 1 });
+  if (!types.includes('array')) out.push([]);
+  if (!types.includes('null')) out.push(null);
+  if (name === 'host_request') out.push({ host: 7 });
+  if (name === 'allowed_ips') out.push(['203.0.113.1'], [{ ip: 7 }], [{ ip: '203.0.113.1', id: 1 }]);
+  return out;
+}
+
+describe('Wavix bad input, field by field', () => {
+  const typeCases: [string, Record<string, unknown>][] = [];
+  for (const [name, p] of Object.entries(requestProps)) {
+    for (const v of wrongTypes(name, p.type)) typeCases.push([`${name} = ${JSON.stringify(v)}`, trunkBody({ [name]: v })]);
+  }
+  // "Bad enums": Wavix flags are JSON booleans; the values other vendors use for them are refused.
+  for (const [name, p] of Object.entries(requestProps)) {
+    if (p.type !== 'boolean') continue;
+    for (const v of ['yes', 'no', 'optional', 0, 1]) typeCases.push([`${name} = ${JSON.stringify(v)}`, trunkBody({ [name]: v })]);
+  }
+  const sizeCases: [string, Record<string, unknown>, RegExp][] = [
+    ['label over 1024', trunkBody({ label: 'l'.repeat(1025) }), /label must be at most 1024/],
+    ['password over 128', trunkBody({ password: 'p'.repeat(129) }), /password must be at most 128/],
+    ['callerid over 32', trunkBody({ callerid: '1'.repeat(33) }), /callerid must be at most 32/],
+    ['rewrite_prefix over 16', trunkBody({ rewrite_prefix: '1'.repeat(17) }), /rewrite_prefix must be at most 16/],
+    ['rewrite_cond over 16', trunkBody({ rewrite_cond: '1'.repeat(17) }), /rewrite_cond must be at most 16/],
+    ['host_request.host over 64', trunkBody({ host_request: { host: '1'.repeat(65) } }), /host_request/],
+    ['an allowed ip over 64', trunkBody({ ip_restrict: true, allowed_ips: [{ ip: '1'.repeat(65) }] }), /allowed_ips/],
+    ['51 allowed_ips', trunkBody({ ip_restrict: true, allowed_ips: Array.from({ length: 51 }, (_, i) => ({ ip: `10.9.0.${i}` })) }), /allowed_ips must have at most 50/],
+    ['call_limit 0', trunkBody({ call_limit: 0 }), /call_limit must be between 1 and 86400/],
+    ['call_limit over a day', trunkBody({ call_limit: 86_401 }), /call_limit must be between 1 and 86400/],
+    ['max_call_cost negative', trunkBody({ max_call_cost: -0.01 }), /max_call_cost must be between 0 and 10000/],
+    ['max_call_cost over 10000', trunkBody({ max_call_cost: 10_000.5 }), /max_call_cost must be between 0 and 10000/],
+    ['max_channels negative', trunkBody({ channels_restrict: true, max_channels: -1 }), /max_channels must be between 0 and 2147483647/],
+    ['max_channels beyond int32', trunkBody({ channels_restrict: true, max_channels: 2_147_483_648 }), /max_channels must be between 0 and 2147483647/],
+    ['transcription_threshold negative', trunkBody({ transcription_threshold: -1 }), /transcription_threshold must be between 0 and 86400/],
+    ['transcription_threshold over a day', trunkBody({ transcription_threshold: 86_401 }), /transcription_threshold must be between 0 and 86400/],
+  ];
+
+  it('POST: a wrong JSON type for any field (booleans given as yes/no/0/1 too) is 400 naming it; nothing stored', async () => {
+    const n = await count();
+    for (const [what, body] of typeCases) {
+      const r = await wx.post('/trunks', body);
+      assert.equal(r.status, 400, `${what}: ${r.raw}`);
+      // A nested unknown key is named by itself (the response's allowed_ips[].id is not a request field).
+      const field = what.endsWith('"id":1}]') ? 'id' : what.split(' ')[0]!;
+      assert.ok(r.body.message.includes(field), `${what}: "${r.body.message}" names ${field}`);
+    }
+    assert.ok(typeCases.length > 100);
+    assert.equal(await count(), n);
+  });
+
+  it('PUT: the same wrong types are 400 and the trunk is unchanged', async () => {
+    const created = await create();
+    const before = await t.store.getConnectionById(created.id);
+    for (const [what, body] of typeCases) {
+      const r = await wx.put(`/trunks/${created.id}`, body);
+      assert.equal(r.status, 400, `${what}: ${r.raw}`);
+    }
+    assert.deepEqual(await t.store.getConnectionById(created.id), before);
+  });
+
+  it('oversized strings and out-of-range numbers are 400 on POST and PUT; nothing written', async () => {
+    const created = await create();
+    const before = await t.store.getConnectionById(created.id);
+    const n = await count();
+    for (const [what, body, message] of sizeCases) {
+      for (const r of [await wx.post('/trunks', body), await wx.put(`/trunks/${created.id}`, body)]) {
+        assert.equal(r.status, 400, `${what}: ${r.raw}`);
+        assert.match(r.body.message, message, what);
+      }
+    }
+    assert.equal(await count(), n);
+    assert.deepEqual(await t.store.getConnectionById(created.id), before);
+  });
+});
+
+describe('Wavix: every endpoint × every kind of bad input', () => {
+  type Kind = 'missing required' | 'wrong type' | 'bad enum' | 'oversized' | 'bad credentials' | 'wrong role';
+  type Endpoint = 'list' | 'create' | 'get' | 'update' | 'delete';
+  interface Case {
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+    /** `{id}` is the target trunk's id. */
+    path: string;
+    body?: unknown;
+    as?: 'owner' | 'readonly' | 'other account' | 'unbound' | 'netsapiens' | 'none' | 'unknown';
+    status: number;
+    message?: RegExp;
+  }
+  const NA = (why: string) => `n/a: ${why}`;
+
+  it('each is answered in the Wavix shape with its status, and nothing is written', async () => {
+    const target = await create({ label: 'matrix target' });
+    const unbound = new WavixClient(injectSender(t.api.app), (await createStoredApiKey(t.store, WAVIX_KEY_FORMAT, {
+      scope: 'Super User',
+      domain: '*',
+      reseller: '*',
+      description: 'a Wavix key bound to no account',
+    })).key);
+    const clients: Record<NonNullable<Case['as']>, WavixClient> = {
+      owner: wx,
+      readonly: ro,
+      'other account': other,
+      unbound,
+      netsapiens: wx.withKey(t.suKey),
+      none: anon,
+      unknown: wx.withKey(`wvx_${'B'.repeat(56)}`),
+    };
+    const item = '/trunks/{id}';
+    const matrix: Record<Endpoint, Record<Kind, Case[] | string>> = {
+      list: {
+        'missing required': NA('GET /v1/trunks has no required parameter'),
+        'wrong type': [{ method: 'GET', path: '/trunks?page=abc', status: 400, message: /page/ }, { method: 'GET', path: '/trunks?per_page=2.5', status: 400, message: /per_page/ }],
+        'bad enum': NA('no enumerated parameter'),
+        oversized: [{ method: 'GET', path: '/trunks?per_page=101', status: 400, message: /per_page/ }, { method: 'GET', path: '/trunks?page=1000001', status: 400, message: /page/ }, { method: 'GET', path: `/trunks?page=${'9'.repeat(40)}`, status: 400, message: /page/ }],
+        'bad credentials': [{ method: 'GET', path: '/trunks', as: 'none', status: 401 }, { method: 'GET', path: '/trunks', as: 'unknown', status: 401 }],
+        'wrong role': [{ method: 'GET', path: '/trunks', as: 'unbound', status: 403 }, { method: 'GET', path: '/trunks', as: 'netsapiens', status: 401 }],
+      },
+      create: {
+        'missing required': [{ method: 'POST', path: '/trunks', body: trunkBody({ label: undefined }), status: 400, message: /label is required/ }, { method: 'POST', path: '/trunks', status: 400 }],
+        'wrong type': [{ method: 'POST', path: '/trunks', body: trunkBody({ call_limit: '3600' }), status: 400, message: /call_limit must be an integer/ }],
+        'bad enum': [{ method: 'POST', path: '/trunks', body: trunkBody({ encrypted_media: 'optional' }), status: 400, message: /encrypted_media must be a boolean/ }],
+        oversized: [{ method: 'POST', path: '/trunks', body: trunkBody({ label: 'x'.repeat(1025) }), status: 400, message: /label must be at most 1024/ }],
+        'bad credentials': [{ method: 'POST', path: '/trunks', body: trunkBody(), as: 'none', status: 401 }, { method: 'POST', path: '/trunks', body: trunkBody(), as: 'unknown', status: 401 }],
+        'wrong role': [
+          { method: 'POST', path: '/trunks', body: trunkBody(), as: 'readonly', status: 403 },
+          { method: 'POST', path: '/trunks', body: trunkBody(), as: 'unbound', status: 403 },
+          { method: 'POST', path: '/trunks', body: trunkBody(), as: 'netsapiens', status: 401 },
+        ],
+      },
+      get: {
+        'missing required': NA('the id is the path; without it the path is the list'),
+        'wrong type': [{ method: 'GET', path: '/trunks/abc', status: 404 }],
+        'bad enum': NA('no enumerated parameter'),
+        oversized: [{ method: 'GET', path: '/trunks/99999999999', status: 404 }],
+        'bad credentials': [{ method: 'GET', path: item, as: 'none', status: 401 }, { method: 'GET', path: item, as: 'unknown', status: 401 }],
+        'wrong role': [{ method: 'GET', path: item, as: 'other account', status: 404 }, { method: 'GET', path: item, as: 'unbound', status: 403 }, { method: 'GET', path: item, as: 'netsapiens', status: 401 }],
+      },
+      update: {
+        'missing required': [{ method: 'PUT', path: item, body: trunkBody({ password: undefined }), status: 400, message: /password is required/ }, { method: 'PUT', path: item, status: 400 }],
+        'wrong type': [{ method: 'PUT', path: item, body: trunkBody({ label: 42 }), status: 400, message: /label must be a string/ }, { method: 'PUT', path: '/trunks/abc', body: trunkBody(), status: 404 }],
+        'bad enum': [{ method: 'PUT', path: item, body: trunkBody({ ip_restrict: 'no' }), status: 400, message: /ip_restrict must be a boolean/ }],
+        oversized: [{ method: 'PUT', path: item, body: trunkBody({ password: 'p'.repeat(129) }), status: 400, message: /password must be at most 128/ }, { method: 'PUT', path: '/trunks/99999999999', body: trunkBody(), status: 404 }],
+        'bad credentials': [{ method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'none', status: 401 }, { method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'unknown', status: 401 }],
+        'wrong role': [
+          { method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'readonly', status: 403 },
+          { method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'other account', status: 404 },
+          { method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'unbound', status: 403 },
+          { method: 'PUT', path: item, body: trunkBody({ label: 'no' }), as: 'netsapiens', status: 401 },
+        ],
+      },
+      delete: {
+        'missing required': NA('the id is the path; DELETE /v1/trunks is no endpoint (404)'),
+        'wrong type': [{ method: 'DELETE', path: '/trunks/abc', status: 404 }, { method: 'DELETE', path: '/trunks', status: 404 }],
+        'bad enum': NA('no enumerated parameter'),
+        oversized: [{ method: 'DELETE', path: '/trunks/99999999999', status: 404 }],
+        'bad credentials': [{ method: 'DELETE', path: item, as: 'none', status: 401 }, { method: 'DELETE', path: item, as: 'unknown', status: 401 }],
+        'wrong role': [
+          { method: 'DELETE', path: item, as: 'readonly', status: 403 },
+          { method: 'DELETE', path: item, as: 'other account', status: 404 },
+          { method: 'DELETE', path: item, as: 'unbound', status: 403 },
+          { method: 'DELETE', path: item, as: 'netsapiens', status: 401 },
+        ],
+      },
+    };
+
+    const before = await t.store.getConnectionById(target.id);
+    const n = await count();
+    let ran = 0;
+    for (const [endpoint, kinds] of Object.entries(matrix)) {
+      assert.deepEqual(Object.keys(kinds).sort(), ['bad credentials', 'bad enum', 'missing required', 'oversized', 'wrong role', 'wrong type']);
+      for (const [kind, cases] of Object.entries(kinds)) {
+        if (typeof cases === 'string') continue;
+        assert.ok(cases.length > 0, `${endpoint}/${kind}`);
+        for (const c of cases) {
+          const client = clients[c.as ?? 'owner'];
+          const r = await client.request(c.method, c.path.replace('{id}', String(target.id)), c.body === undefined ? {} : { body: c.body });
+          const what = `${endpoint} / ${kind}: ${c.method} ${c.path} as ${c.as ?? 'owner'}`;
+          assert.equal(r.status, c.status, `${what}: ${r.raw}`);
+          if (c.message !== undefined) assert.match(r.body.message, c.message, what);
+          ran++;
+        }
+      }
+    }
+    assert.ok(ran >= 40);
+    assert.equal(await count(), n, 'no record created');
+    assert.deepEqual(await t.store.getConnectionById(target.id), before, 'the target trunk is unchanged');
   });
 });
