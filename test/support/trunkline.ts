@@ -43,7 +43,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       });
     });
     const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4');
+      const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
       sock.once('error', () => {
         sock.close();
         resolve(false);
