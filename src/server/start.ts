@@ -214,31 +214,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const url = clientUrl(config.httpHost, httpPort);
     logger.info({ url, version, store: config.db === undefined ? `sqlite:${config.data}` : 'postgres' }, 'trunkline started');
-    out.write(`trunkline ${version}: HTTP API listening on ${url} (NetSapiens ns-api v2 at ${url}/ns-api/v2)\n`);
+    // One write: scripts (and tests) that read the listening line find the SIP line and the first key in the
+    // same chunk of a pipe.
+    const lines = [`trunkline ${version}: HTTP API listening on ${url} (NetSapiens ns-api v2 at ${url}/ns-api/v2)`];
     if (sip !== undefined) {
       const host = config.sipHost.includes(':') ? `[${config.sipHost}]` : config.sipHost;
-      out.write(
+      lines.push(
         `trunkline ${version}: SIP edge listening on ${host}:${sip.sipPort} (UDP, TCP)` +
-          (sip.tlsPort === undefined ? '' : ` and ${host}:${sip.tlsPort} (TLS)`) +
-          '\n',
+          (sip.tlsPort === undefined ? '' : ` and ${host}:${sip.tlsPort} (TLS)`),
       );
     }
     if (firstKey !== undefined) {
-      out.write(
-        [
-          '',
-          'First start: created a Super User API key. It is shown only this once; keep it safe:',
-          '',
-          `  ${firstKey}`,
-          '',
-          'Try it:',
-          '',
-          `  curl -H "Authorization: Bearer ${firstKey}" ${url}/ns-api/v2/connections`,
-          '',
-          '',
-        ].join('\n'),
+      lines.push(
+        '',
+        'First start: created a Super User API key. It is shown only this once; keep it safe:',
+        '',
+        `  ${firstKey}`,
+        '',
+        'Try it:',
+        '',
+        `  curl -H "Authorization: Bearer ${firstKey}" ${url}/ns-api/v2/connections`,
+        '',
       );
     }
+    out.write(lines.join('\n') + '\n');
 
     let closing: Promise<void> | undefined;
     const running: RunningServer = {
