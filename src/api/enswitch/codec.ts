@@ -20,7 +20,7 @@ import {
   type EnswitchPeerType,
   type SettingsPatch,
 } from '../../model/index.js';
-import { parseEnswitchCodecs } from '../../edge/sdp/codecs.js';
+import { parseEnswitchCodecs } from '../../model/codecs.js';
 import type { ParsedConnectionBody, WireError } from '../shared/dialect.js';
 import {
   AUTH_PASSWORD,

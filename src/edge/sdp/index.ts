@@ -4,5 +4,5 @@
  * Pure: no I/O and no dependency on the SIP library; the edge hands bodies in and applies what comes out.
  */
 export * from './sdp.js';
-export * from './codecs.js';
+export * from '../../model/codecs.js';
 export * from './rules.js';

@@ -24,7 +24,7 @@ import {
   type CodecDefinition,
   type EnswitchCodecName,
   type RtpEncoding,
-} from './codecs.js';
+} from '../../model/codecs.js';
 import {
   attributes,
   parseSdp,

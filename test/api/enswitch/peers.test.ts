@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { injectSender } from '../../support/ns-client.js';
 import { createNsApp, type NsApp } from '../../support/ns-app.js';
-import { ENSWITCH_CODECS } from '../../../src/edge/sdp/codecs.js';
+import { ENSWITCH_CODECS } from '../../../src/model/codecs.js';
 import { PEER_FIELDS } from '../../../src/api/enswitch/fields.js';
 import { WavixClient, trunkBody, wavixKey } from '../wavix/support.js';
 import { EnswitchClient, SEED_DEFAULTS, makeLogin, type Sender } from './support.js';

@@ -6,7 +6,7 @@
  * table of RFC 3551 §6. Names compare case-insensitively (RFC 4855 §3: encoding names are
  * case-insensitive).
  */
-import { ValidationError } from '../../model/errors.js';
+import { ValidationError } from './errors.js';
 
 export interface RtpEncoding {
   /** Encoding name as written (`PCMU`, `telephone-event`, `opus`). */
