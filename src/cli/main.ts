@@ -189,8 +189,13 @@ async function keysCreate(args: string[], io: CliIo): Promise<number> {
   if (scope === undefined) throw new UsageError(`--scope must be one of ${dialect.scopeNames.map((s) => `"${s}"`).join(', ')}`);
   const description = values.description ?? `${scope} key created with trunkline keys create`;
   if (description.length < 12) throw new UsageError('--description must be at least 12 characters (a NetSapiens rule)');
+  if (values['can-create-keys'] === true && dialectName !== DEFAULT_KEY_DIALECT) {
+    throw new UsageError(`--can-create-keys is a NetSapiens key right; ${dialect.name} keys cannot create keys`);
+  }
   const domainBound = scope === 'Office Manager' || scope === 'Basic User';
-  if (domainBound && (values.domain === undefined || values.domain === '*')) throw new UsageError(`--domain is required for ${scope} keys`);
+  if (domainBound && (values.domain === undefined || values.domain === '*')) {
+    throw new UsageError(dialectName === DEFAULT_KEY_DIALECT ? `--domain is required for ${scope} keys` : `--domain is required for ${dialect.name} keys (the tenant the key belongs to)`);
+  }
   if (scope === 'Reseller' && (values.reseller === undefined || values.reseller === '*')) throw new UsageError('--reseller is required for Reseller keys');
 
   return withStore(storeTarget(values, io.env), async (store) => {
@@ -302,6 +307,11 @@ async function keys(args: string[], io: CliIo): Promise<number> {
       return keysList(rest, io);
     case 'revoke':
       return keysRevoke(rest, io);
+    case '--help':
+    case '-h':
+    case 'help':
+      io.out(USAGE);
+      return 0;
     case undefined:
       throw new UsageError('keys needs a subcommand: create, list or revoke');
     default:
