@@ -60,6 +60,11 @@ export class Registrar {
     this.#sweeper.unref();
   }
 
+  /** Connections with at least one current binding (as far as this edge has seen). */
+  get registeredConnections(): number {
+    return this.#tracked.size;
+  }
+
   /** After a restart: find connections whose live figures still show a registration, so they get swept. */
   async recover(): Promise<void> {
     const ids = this.index().values().map((ic) => ic.connection.id);

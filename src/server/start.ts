@@ -20,6 +20,7 @@ import type { CallEngineFactory } from '../edge/call-handler.js';
 import type { RegistrarOptions } from '../edge/registrar.js';
 import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
 import { observeConnectionWrites } from './store-events.js';
+import { registerMetrics } from './metrics.js';
 
 export interface ServerConfig {
   /** SQLite data directory (ignored when `db` is set). */
@@ -209,6 +210,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       );
     }
 
+    registerMetrics(app, sip);
     await app.listen({ host: config.httpHost, port: config.httpPort });
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;

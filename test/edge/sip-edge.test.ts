@@ -230,6 +230,33 @@ describe('SIP edge front door (SIPp against trunkline serve)', { skip, timeout: 
   });
 });
 
+describe('Prometheus /metrics', { timeout: 30_000 }, () => {
+  it('shows SIP traffic by method and code, transactions, registrations and the event-loop lag', async () => {
+    const t = await startTestServer();
+    try {
+      const port = t.server.sip!.sipPort;
+      assert.deepEqual(statusOf(await udpExchange(port, request('OPTIONS'), 200)), ['200']);
+      assert.deepEqual(statusOf(await udpExchange(port, request('MESSAGE'), 200)), ['405']);
+      const res = await fetch(`${t.url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await res.text();
+      assert.match(text, /^trunkline_sip_requests_received_total\{method="OPTIONS"\} 1$/m);
+      assert.match(text, /^trunkline_sip_requests_received_total\{method="MESSAGE"\} 1$/m);
+      assert.match(text, /^trunkline_sip_responses_sent_total\{code="200"\} 1$/m);
+      assert.match(text, /^trunkline_sip_responses_sent_total\{code="405"\} 1$/m);
+      assert.match(text, /^trunkline_sip_transactions\{side="server"\} \d+$/m);
+      assert.match(text, /^trunkline_registered_connections 0$/m);
+      assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+      // A second scrape does not double the totals.
+      const again = await (await fetch(`${t.url}/metrics`)).text();
+      assert.match(again, /^trunkline_sip_requests_received_total\{method="OPTIONS"\} 1$/m);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('SIP registrations survive a restart (SIPp)', { skip, timeout: 60_000 }, () => {
   it('a binding made before a restart is still shown after it', async () => {
     const dataDir = tempDir();

@@ -92,7 +92,39 @@ interface Hop {
   protocol: TransportProtocol;
 }
 
+/** Methods counted by name; any other token is counted as `other` so a peer cannot grow the table. */
+const COUNTED_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK',
+  'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH',
+]);
+
+/** Running totals since the layer started (for /metrics). Retransmissions are counted: they are traffic. */
+export class LayerStats {
+  readonly requestsReceived = new Map<string, number>();
+  readonly requestsSent = new Map<string, number>();
+  /** Responses sent, by status code (transactional, stateless and rejections of invalid requests). */
+  readonly responsesSent = new Map<number, number>();
+  readonly responsesReceived = new Map<number, number>();
+  invalidReceived = 0;
+
+  countMethod(table: Map<string, number>, method: string): void {
+    const key = COUNTED_METHODS.has(method) ? method : 'other';
+    table.set(key, (table.get(key) ?? 0) + 1);
+  }
+
+  countStatus(table: Map<number, number>, status: number): void {
+    table.set(status, (table.get(status) ?? 0) + 1);
+  }
+
+  /** A serialised response starts "SIP/2.0 NNN": read the code without parsing. */
+  countSentResponse(wire: Buffer): void {
+    const status = Number(wire.toString('latin1', 8, 11));
+    if (Number.isInteger(status) && status >= 100 && status <= 699) this.countStatus(this.responsesSent, status);
+  }
+}
+
 export class TransactionLayer {
+  readonly stats = new LayerStats();
   readonly transports: readonly Transport[];
   readonly timers: TimerValues;
   private readonly options: TransactionLayerOptions;
@@ -197,6 +229,7 @@ export class TransactionLayer {
   sendRequest(request: SipRequest, options: SendRequestOptions = {}): AnyClientTransaction {
     if (this.closed) throw new SipTransactionError('CLOSED', 'transaction layer is closed');
     if (request.method === 'ACK') throw new SipTransactionError('INVALID_STATE', 'ACK is not sent in a transaction; use sendAck()');
+    this.stats.countMethod(this.stats.requestsSent, request.method);
     const hop = this.resolveHop(request, options);
     const transport = this.transportFor(hop.protocol, hop.destination.host);
     let branch: string;
@@ -337,6 +370,8 @@ export class TransactionLayer {
 
   private onTransportInvalid(i: InvalidInbound): void {
     const r = i.rejection;
+    this.stats.invalidReceived++;
+    if (r.action === 'respond') this.stats.countStatus(this.stats.responsesSent, r.status);
     this.report(
       this.invalidHandlers.emit({
         reason: i.error.reason,
@@ -350,10 +385,13 @@ export class TransactionLayer {
 
   private handleRequest(req: SipRequest, remote: RemoteInfo, transport: Transport): void {
     const ctx: RequestContext = { remote, transport };
+    this.stats.countMethod(this.stats.requestsReceived, req.method);
     this.stampReceived(req, remote);
     const failure = validateRequest(req, this.options.validation);
     if (failure) {
       const rejection = rejectionForRequest(req, failure);
+      this.stats.invalidReceived++;
+      if (rejection.action === 'respond') this.stats.countStatus(this.stats.responsesSent, rejection.status);
       this.report(
         this.invalidHandlers.emit({
           reason: failure.reason,
@@ -443,6 +481,7 @@ export class TransactionLayer {
     const { remote, transport } = ctx;
     const fallback = responseDestination(req.topVia, remote, transport);
     return (buf) => {
+      this.stats.countSentResponse(buf);
       if (transport instanceof StreamTransport && transport.findConnection(remote.address, remote.port)) {
         return transport.send(buf, { host: remote.address, port: remote.port });
       }
@@ -488,6 +527,7 @@ export class TransactionLayer {
   }
 
   private handleResponse(res: SipResponse, remote: RemoteInfo, transport: Transport): void {
+    this.stats.countStatus(this.stats.responsesReceived, res.status);
     const failure = validateResponse(res);
     if (failure) {
       this.report(this.invalidHandlers.emit({ reason: failure.reason, code: failure.code, action: 'drop', remote }));
