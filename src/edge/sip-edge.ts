@@ -111,7 +111,7 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     await registrar.recover();
   } catch (err) {
     await loader.close();
-    registrar.close();
+    await registrar.close();
     await layer.close();
     throw err;
   }
@@ -122,7 +122,7 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     store: cfg.store,
     logger,
     productName: product,
-    bindingsOf: (id) => cfg.store.listRegistrations(id, new Date()),
+    bindingsOf: (id) => registrar.bindings(id),
   });
 
   const respond = (tx: AnyServerTransaction, res: SipResponse): void => {
@@ -209,7 +209,7 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
       closing ??= (async () => {
         unsubscribeChanges?.();
         await engine?.close().catch((err: unknown) => logger.warn({ err }, 'call engine did not close cleanly'));
-        registrar.close();
+        await registrar.close();
         await loader.close();
         await layer.close();
       })();
