@@ -8,3 +8,5 @@ export * from './tenant.js';
 export * from './credentials.js';
 export * from './extensions/wavix-trunk.js';
 export * from './extensions/enswitch-peer.js';
+export * from './call-record.js';
+export * from './codecs.js';
