@@ -17,6 +17,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_DIGEST_ALGORITHMS, startSipEdge, type SipEdge } from '../edge/sip-edge.js';
 import type { CallEngineFactory } from '../edge/call-handler.js';
+import { createCallEngine } from '../edge/calls/index.js';
 import type { RegistrarOptions } from '../edge/registrar.js';
 import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
 import { observeConnectionWrites } from './store-events.js';
@@ -197,7 +198,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         logger,
         version,
         onConnectionsChanged: (l) => observed.onConnectionsChanged(l),
-        callEngine: options.callEngine,
+        callEngine: options.callEngine ?? createCallEngine,
         digestAlgorithms: config.digestAlgorithms,
         timers: options.sipTimers,
         registrar: options.sipRegistrar,

@@ -1,0 +1,195 @@
+/**
+ * The call engine behind the edge's front door (src/edge/call-handler.ts): it owns the calls in progress,
+ * finds the call (and leg) of every in-dialog request, ACK, CANCEL and stray 2xx, and keeps the live figures.
+ *
+ * Dialogs are found by Call-ID and *our* tag (the To tag of a request the peer sends inside the dialog, the
+ * From tag of a response to our request), then the peer's tag is checked (RFC 3261 §12.2.2).
+ */
+import type { Logger } from 'pino';
+import type {
+  AnyServerTransaction,
+  InviteServerTransaction,
+  RequestContext,
+  SipRequest,
+  SipResponse,
+  Unsubscribe,
+} from '../../sip/index.js';
+import type { CallEngine, CallEngineContext } from '../call-handler.js';
+import type { IndexedConnection } from '../connection-index.js';
+import { Call, type InviteRelay } from './call.js';
+import { dialogKey, type Dialog } from './dialog.js';
+import { LiveCounters } from './live-counters.js';
+import { DEFAULT_ENGINE_OPTIONS, type CallEngineOptions, type EngineServices, type ResolvedEngineOptions } from './services.js';
+
+interface DialogEntry {
+  readonly call: Call;
+  readonly dialog: Dialog;
+}
+
+function safeTag(read: () => string | undefined): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+export class B2buaEngine implements CallEngine {
+  readonly live: LiveCounters;
+  readonly options: ResolvedEngineOptions;
+  private readonly calls = new Set<Call>();
+  private readonly dialogs = new Map<string, DialogEntry>();
+  private readonly byInitialTx = new WeakMap<InviteServerTransaction, Call>();
+  private readonly reinvites = new WeakMap<InviteServerTransaction, { relay: InviteRelay; call: Call }>();
+  private readonly unsubscribe: Unsubscribe[] = [];
+  private readonly logger: Logger;
+  private readonly services: EngineServices;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly ctx: CallEngineContext, options: CallEngineOptions = {}) {
+    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+    this.logger = ctx.logger.child({ component: 'calls' });
+    this.live = new LiveCounters(
+      ctx.store,
+      this.logger,
+      ctx.index.values().map((ic) => ic.connection.id),
+      { flushMs: this.options.liveFlushMs },
+    );
+    const engine = this;
+    this.services = {
+      layer: ctx.layer,
+      index: () => ctx.index,
+      logger: this.logger,
+      productName: ctx.productName,
+      live: this.live,
+      options: this.options,
+      bindingsOf: (id) => ctx.bindingsOf(id),
+      track: (call) => {
+        engine.calls.add(call);
+        engine.byInitialTx.set(call.aTx, call);
+      },
+      untrack: (call) => engine.untrack(call),
+      registerDialog: (call, dialog) => engine.dialogs.set(dialog.key, { call, dialog }),
+      trackReinvite: (relay, call) => engine.reinvites.set(relay.serverTx, { relay, call }),
+    };
+    this.unsubscribe.push(
+      ctx.layer.onStrayResponse((res) => this.onStrayResponse(res)),
+      ctx.layer.onAckTimeout((tx) => {
+        const call = this.byInitialTx.get(tx) ?? this.reinvites.get(tx)?.call;
+        call?.onAckTimeout(tx);
+      }),
+    );
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Calls in progress (tests, metrics). */
+  list(): ReturnType<Call['describe']>[] {
+    return [...this.calls].map((c) => c.describe());
+  }
+
+  handleInvite(req: SipRequest, tx: InviteServerTransaction, ctx: RequestContext, origin: IndexedConnection): void {
+    if (this.closing !== undefined) {
+      try {
+        tx.respond(tx.createResponse(503, { reason: 'Shutting Down', headers: [['Retry-After', '5']] }));
+      } catch {
+        /* already answered */
+      }
+      return;
+    }
+    let call: Call;
+    try {
+      call = new Call(this.services, req, tx, ctx, origin);
+    } catch (err) {
+      // Only a request the layer let through with unreadable From/To/Contact gets here.
+      this.logger.warn({ err, callId: req.callId }, 'INVITE not usable');
+      try {
+        tx.respond(tx.createResponse(400, 'Bad Request'));
+      } catch {
+        /* already answered */
+      }
+      return;
+    }
+    call.start();
+  }
+
+  private find(callId: string, ourTag: string | undefined, theirTag: string | undefined): DialogEntry | undefined {
+    if (ourTag === undefined) return undefined;
+    const entry = this.dialogs.get(dialogKey(callId, ourTag));
+    if (entry === undefined) return undefined;
+    const remote = entry.dialog.remoteTag;
+    if (remote !== undefined && theirTag !== remote) return undefined;
+    return entry;
+  }
+
+  handleInDialog(req: SipRequest, tx: AnyServerTransaction, _ctx: RequestContext): boolean {
+    const entry = this.find(req.callId, safeTag(() => req.to.tag), safeTag(() => req.from.tag));
+    if (entry === undefined) return false;
+    try {
+      entry.call.onRequest(entry.dialog.leg, req, tx);
+    } catch (err) {
+      this.logger.error({ err, callId: req.callId, method: req.method }, 'in-dialog request failed');
+      if (!tx.finalResponseSent) {
+        try {
+          tx.respond(tx.createResponse(500));
+        } catch {
+          /* over */
+        }
+      }
+    }
+    return true;
+  }
+
+  handleAck(ack: SipRequest, _ctx: RequestContext): void {
+    const entry = this.find(ack.callId, safeTag(() => ack.to.tag), safeTag(() => ack.from.tag));
+    if (entry === undefined) return;
+    try {
+      entry.call.onAck(entry.dialog.leg, ack);
+    } catch (err) {
+      this.logger.warn({ err, callId: ack.callId }, 'ACK not relayed');
+    }
+  }
+
+  handleCancel(_cancel: SipRequest, invite: InviteServerTransaction, _ctx: RequestContext): void {
+    const call = this.byInitialTx.get(invite);
+    if (call !== undefined) return call.onCancel();
+    const re = this.reinvites.get(invite);
+    if (re !== undefined) re.call.onCancelReinvite(re.relay);
+  }
+
+  private onStrayResponse(res: SipResponse): void {
+    try {
+      if (res.cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+      const entry = this.find(res.callId, res.from.tag, res.to.tag) ?? this.find(res.callId, res.from.tag, undefined);
+      entry?.call.onStray2xx(res);
+    } catch {
+      /* unreadable stray: nothing to do */
+    }
+  }
+
+  private untrack(call: Call): void {
+    this.calls.delete(call);
+    for (const d of [call.a, call.b]) {
+      if (d !== undefined && this.dialogs.get(d.key)?.call === call) this.dialogs.delete(d.key);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const ending = [...this.calls].map((c) => c.teardown(503, 'Shutting Down').catch(() => undefined));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(ending),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.options.closeWaitMs);
+        }),
+      ]);
+      if (timer !== undefined) clearTimeout(timer);
+      for (const u of this.unsubscribe) u();
+      await this.live.close();
+    })();
+    return this.closing;
+  }
+}

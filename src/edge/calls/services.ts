@@ -1,0 +1,45 @@
+/** What a call needs from its engine (kept narrow so `Call` can be read without the engine). */
+import type { Logger } from 'pino';
+import type { TransactionLayer } from '../../sip/index.js';
+import type { ReachableBinding } from '../call-handler.js';
+import type { ConnectionIndex } from '../connection-index.js';
+import type { Call, InviteRelay } from './call.js';
+import type { Dialog } from './dialog.js';
+import type { LiveCounters } from './live-counters.js';
+
+export interface CallEngineOptions {
+  /** Timer C: a call not answered within this is CANCELled and the caller gets 408 (default 180 s, RFC 3261 §16.6 step 11). */
+  readonly noAnswerTimeoutMs?: number;
+  /** Safety cap on an answered call's length (default 12 h; Wavix `call_limit` may shorten it). */
+  readonly maxCallDurationMs?: number;
+  /** Slack after a negotiated Session-Expires before an unrefreshed session is ended (default 32 s, RFC 4028 §10). */
+  readonly sessionExpiryGraceMs?: number;
+  /** Least time between two live-figure writes of one connection (default 200 ms). */
+  readonly liveFlushMs?: number;
+  /** How long close() waits for the BYEs it sends (default 2 s). */
+  readonly closeWaitMs?: number;
+}
+
+export type ResolvedEngineOptions = Required<CallEngineOptions>;
+
+export const DEFAULT_ENGINE_OPTIONS: ResolvedEngineOptions = {
+  noAnswerTimeoutMs: 180_000,
+  maxCallDurationMs: 12 * 3600_000,
+  sessionExpiryGraceMs: 32_000,
+  liveFlushMs: 200,
+  closeWaitMs: 2_000,
+};
+
+export interface EngineServices {
+  readonly layer: TransactionLayer;
+  index(): ConnectionIndex;
+  readonly logger: Logger;
+  readonly productName: string;
+  readonly live: LiveCounters;
+  readonly options: ResolvedEngineOptions;
+  bindingsOf(connectionId: number): Promise<readonly ReachableBinding[]>;
+  track(call: Call): void;
+  untrack(call: Call): void;
+  registerDialog(call: Call, dialog: Dialog): void;
+  trackReinvite(relay: InviteRelay, call: Call): void;
+}
