@@ -16,6 +16,13 @@ export interface RawRows {
   readonly rows: unknown[][];
 }
 
+export interface RawRow {
+  /** As in `RawRows`. */
+  readonly columns: readonly string[];
+  /** The first row, or undefined when there is none. */
+  readonly row: unknown[] | undefined;
+}
+
 export interface Backend {
   readonly kind: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
@@ -35,5 +42,14 @@ export interface Backend {
   fastAll?(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
   /** As `fastAll`, rows as arrays in `columns` order (cheaper to build and to decode for wide rows). */
   fastRaw?(sql: string, parameters: readonly unknown[]): RawRows | undefined;
+  /** As `fastRaw`, the first row only: for lookups by a unique key. */
+  fastFirst?(sql: string, parameters: readonly unknown[]): RawRow | undefined;
+  /**
+   * Run one compiled single-statement write through the backend's group commit (SQLite: writes requested in
+   * the same event-loop turn share one transaction; see `GroupCommit` in sqlite.ts). Resolves, once the write
+   * is committed, with the first row of its `RETURNING` clause as an array (`[]` when it returns none);
+   * rejects with the driver's error. `undefined` = not supported, use kysely.
+   */
+  groupWrite?(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | undefined;
   close(): Promise<void>;
 }

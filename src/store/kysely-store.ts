@@ -9,6 +9,8 @@ import {
   TrunklineError,
   ValidationError,
   type ApiKeyRecord,
+  type CallRecord,
+  type CallRecordFilter,
   type Connection,
   type ConnectionLive,
   type ConnectionWithLive,
@@ -16,7 +18,8 @@ import {
   type NewConnection,
   type Tenant,
 } from '../model/index.js';
-import type { Backend, ErrorClass } from './backend.js';
+import type { Backend, ErrorClass, RawRow } from './backend.js';
+import { countCallRecords, insertCallRecords, listCallRecords } from './call-records.js';
 import { PreparedQuery, param } from './prepared.js';
 import {
   SETTING_COLUMNS,
@@ -30,6 +33,7 @@ import {
   encodeApiKey,
   encodeConnection,
   encodeLive,
+  LIVE_COLUMNS,
   toIso,
   type Database,
   type TenantRow,
@@ -57,6 +61,23 @@ export function normalizePage(page: Page): { start: number; limit: number } {
 
 const nowIso = (): string => new Date().toISOString();
 
+/** Live columns selected beside a connection row, as `live_<column>` (plus the live row's key, to tell "no row"). */
+const LIVE_ALIASES: ReadonlyArray<readonly [string, string]> = [
+  ['connection_id', 'live_connection_id'],
+  ...Object.values(LIVE_COLUMNS).map((column) => [column, `live_${column}`] as const),
+];
+const LIVE_SELECT = LIVE_ALIASES.map(([column, alias]) => `connection_live.${column} as ${alias}`) as unknown as readonly [
+  'connection_live.connection_id as live_connection_id',
+];
+
+/** The live figures carried by a joined row (`live_*` columns), or a copy of EMPTY_LIVE when it had no live row. */
+function liveFromJoined(get: (alias: string) => unknown): ConnectionLive {
+  if (get('live_connection_id') === null || get('live_connection_id') === undefined) return { ...EMPTY_LIVE };
+  const row: Row = {};
+  for (const [column, alias] of LIVE_ALIASES) row[column] = get(alias);
+  return decodeLive(row);
+}
+
 function requireId(id: number, field = 'id'): number {
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new ValidationError(field, 'must be an integer');
   return id;
@@ -67,10 +88,14 @@ export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #connectionByIdentity: PreparedQuery<'domain' | 'pattern'>;
   readonly #connectionById: PreparedQuery<'id'>;
+  readonly #connectionWithLiveByIdentity: PreparedQuery<'domain' | 'pattern'>;
+  readonly #liveById: PreparedQuery<'id'>;
   readonly #apiKeyById: PreparedQuery<'keyId'>;
+  readonly #connectionsVersion: CompiledQuery;
   readonly #insertConnection: PreparedQuery<string>;
   readonly #insertColumns: readonly string[];
   readonly #arrayDecoders = new WeakMap<readonly string[], (row: unknown[]) => Connection>();
+  readonly #liveIndexes = new WeakMap<readonly string[], (alias: string) => number>();
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -89,10 +114,26 @@ export class KyselyStore implements Store {
       db.selectFrom('connections').selectAll().where('id', '=', param<number>('id')).compile(),
       ['id'],
     );
+    this.#connectionWithLiveByIdentity = new PreparedQuery(
+      db
+        .selectFrom('connections')
+        .leftJoin('connection_live', 'connection_live.connection_id', 'connections.id')
+        .selectAll('connections')
+        .select(LIVE_SELECT)
+        .where('connections.domain', '=', param('domain'))
+        .where('connections.orig_match_pattern', '=', param('pattern'))
+        .compile(),
+      ['domain', 'pattern'],
+    );
+    this.#liveById = new PreparedQuery(
+      db.selectFrom('connection_live').selectAll().where('connection_id', '=', param<number>('id')).compile(),
+      ['id'],
+    );
     this.#apiKeyById = new PreparedQuery(
       db.selectFrom('api_keys').selectAll().where('key_id', '=', param('keyId')).compile(),
       ['keyId'],
     );
+    this.#connectionsVersion = db.selectFrom('connections_version').select('version').where('id', '=', 1).compile();
     this.#insertColumns = [
       'domain',
       'orig_match_pattern',
@@ -124,18 +165,39 @@ export class KyselyStore implements Store {
     return (await this.#db.executeQuery<Row>(query)).rows;
   }
 
+  /** The array-row decoder for one statement's columns (generated once per statement). */
+  #arrayDecoder(columns: readonly string[]): (row: unknown[]) => Connection {
+    let decode = this.#arrayDecoders.get(columns);
+    if (decode === undefined) {
+      decode = compileConnectionDecoder(columns);
+      this.#arrayDecoders.set(columns, decode);
+    }
+    return decode;
+  }
+
+  #liveColumnIndex(columns: readonly string[]): (alias: string) => number {
+    let at = this.#liveIndexes.get(columns);
+    if (at === undefined) {
+      const index = Object.fromEntries(LIVE_ALIASES.map(([, alias]) => [alias, columns.indexOf(alias)]));
+      at = (alias: string) => index[alias] ?? -1;
+      this.#liveIndexes.set(columns, at);
+    }
+    return at;
+  }
+
   /** Run a compiled SELECT over `connections` and decode every row. */
   async #selectConnections(query: CompiledQuery): Promise<Connection[]> {
     const fast = this.#backend.fastRaw?.(query.sql, query.parameters);
-    if (fast !== undefined) {
-      let decode = this.#arrayDecoders.get(fast.columns);
-      if (decode === undefined) {
-        decode = compileConnectionDecoder(fast.columns);
-        this.#arrayDecoders.set(fast.columns, decode);
-      }
-      return fast.rows.map(decode);
-    }
+    if (fast !== undefined) return fast.rows.map(this.#arrayDecoder(fast.columns));
     return (await this.#db.executeQuery<Row>(query)).rows.map(decodeConnection);
+  }
+
+  /** Run a compiled SELECT of at most one `connections` row (a unique key) and decode it. */
+  async #selectConnection(query: CompiledQuery): Promise<Connection | undefined> {
+    const fast = this.#backend.fastFirst?.(query.sql, query.parameters);
+    if (fast !== undefined) return fast.row === undefined ? undefined : this.#arrayDecoder(fast.columns)(fast.row);
+    const row = (await this.#db.executeQuery<Row>(query)).rows[0];
+    return row === undefined ? undefined : decodeConnection(row);
   }
 
   /** Turn an expected driver failure into the TrunklineError the interface promises. */
@@ -272,8 +334,16 @@ export class KyselyStore implements Store {
     const at = nowIso();
     row.created_at = at;
     row.last_modified = at;
+    const insert = this.#insertConnection.bind(row);
     const rows = await this.#guard(
-      async () => (await this.#db.executeQuery<{ id: number }>(this.#insertConnection.bind(row))).rows,
+      async () => {
+        const grouped = this.#backend.groupWrite?.(insert.sql, insert.parameters);
+        if (grouped !== undefined) {
+          const returned = await grouped;
+          return returned.length === 0 ? [] : [{ id: returned[0] as number }];
+        }
+        return (await this.#db.executeQuery<{ id: number }>(insert)).rows;
+      },
       {
         unique: () =>
           new TrunklineError('CONFLICT', `Connection ${conn.origMatchPattern} already exists in domain ${conn.domain}`),
@@ -288,14 +358,31 @@ export class KyselyStore implements Store {
 
   async getConnection(domain: string, origMatchPattern: string): Promise<Connection | undefined> {
     const query = this.#connectionByIdentity.bind({ domain, pattern: origMatchPattern });
-    const found = await this.#guard(() => this.#selectConnections(query));
-    return found[0];
+    return this.#guard(() => this.#selectConnection(query));
+  }
+
+  async getConnectionWithLive(domain: string, origMatchPattern: string): Promise<ConnectionWithLive | undefined> {
+    const query = this.#connectionWithLiveByIdentity.bind({ domain, pattern: origMatchPattern });
+    let fast: RawRow | undefined;
+    try {
+      fast = this.#backend.fastFirst?.(query.sql, query.parameters);
+    } catch (err) {
+      throw this.#mapError(err);
+    }
+    if (fast !== undefined) {
+      const row = fast.row;
+      if (row === undefined) return undefined;
+      const at = this.#liveColumnIndex(fast.columns);
+      return { connection: this.#arrayDecoder(fast.columns)(row), live: liveFromJoined((alias) => row[at(alias)]) };
+    }
+    const row = (await this.#guard(() => this.#db.executeQuery<Row>(query))).rows[0];
+    if (row === undefined) return undefined;
+    return { connection: decodeConnection(row), live: liveFromJoined((alias) => row[alias]) };
   }
 
   async getConnectionById(id: number): Promise<Connection | undefined> {
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) return undefined;
-    const found = await this.#guard(() => this.#selectConnections(this.#connectionById.bind({ id })));
-    return found[0];
+    return this.#guard(() => this.#selectConnection(this.#connectionById.bind({ id })));
   }
 
   #connectionConditions(filter: ConnectionFilter) {
@@ -398,12 +485,28 @@ export class KyselyStore implements Store {
     return result.numDeletedRows > 0n;
   }
 
+  async connectionsVersion(): Promise<string> {
+    const rows = await this.#guard(() => this.#select(this.#connectionsVersion));
+    const version = rows[0]?.version;
+    // Number (SQLite) or string (PostgreSQL bigint): either way the decimal text of the counter.
+    if (version === undefined || version === null) throw new TrunklineError('INTERNAL', 'connections_version row is missing');
+    return String(version);
+  }
+
   // -------------------------------------------------------------------------------------------------------
   // Live figures
 
   async getLive(ids: readonly number[]): Promise<Map<number, ConnectionLive>> {
-    const unique = [...new Set(ids.filter((id) => typeof id === 'number' && Number.isSafeInteger(id)))];
     const out = new Map<number, ConnectionLive>();
+    if (ids.length === 1) {
+      // The single-record reads of every API: a statement compiled once.
+      const id = ids[0];
+      if (typeof id !== 'number' || !Number.isSafeInteger(id)) return out;
+      const rows = await this.#guard(() => this.#select(this.#liveById.bind({ id })));
+      if (rows[0] !== undefined) out.set(id, decodeLive(rows[0]));
+      return out;
+    }
+    const unique = [...new Set(ids.filter((id) => typeof id === 'number' && Number.isSafeInteger(id)))];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const chunk = unique.slice(i, i + IN_CHUNK);
       const query = this.#db.selectFrom('connection_live').selectAll().where('connection_id', 'in', chunk).compile();
@@ -495,6 +598,20 @@ export class KyselyStore implements Store {
         .execute(),
     );
     return rows.map((r) => decodeRegistration(r as Row));
+  }
+
+  async insertCallRecords(records: readonly CallRecord[]): Promise<void> {
+    await this.#guard(() => insertCallRecords(this.#db, records), {
+      unique: () => new TrunklineError('CONFLICT', 'A call record with this id already exists'),
+    });
+  }
+
+  listCallRecords(filter: CallRecordFilter): Promise<CallRecord[]> {
+    return this.#guard(() => listCallRecords(this.#db, filter));
+  }
+
+  countCallRecords(filter: CallRecordFilter): Promise<{ total: number; talkSeconds: number }> {
+    return this.#guard(() => countCallRecords(this.#db, filter));
   }
 
   async purgeExpiredRegistrations(now: Date): Promise<number> {

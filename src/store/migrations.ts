@@ -226,10 +226,81 @@ function migration001(f: SqlFlavor): Migration {
   };
 }
 
+/**
+ * 002: a one-row counter that changes with every connection write, so a process (the SIP edge) can tell
+ * cheaply, by one primary-key read, whether its in-memory copy of the connections is stale.
+ *
+ * The bump is done by row triggers on `connections`, not by the store code: it is then part of the same
+ * statement and transaction as the write on both backends, whoever writes (another trunkline process, an
+ * older or newer version of the store, an operator's SQL), and a write that fails or rolls back leaves the
+ * counter as it was. Row-level (not statement-level) triggers, so a statement touching no row (a delete of
+ * a missing id) does not bump it. `TRUNCATE` fires no row trigger; trunkline never truncates.
+ */
+function migration002(f: SqlFlavor): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('connections_version')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('version', f.bigint, (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.insertInto('connections_version').values({ id: 1, version: 0 }).execute();
+      const bump = 'update connections_version set version = version + 1 where id = 1';
+      if (f.kind === 'sqlite') {
+        for (const event of ['insert', 'update', 'delete']) {
+          await sql
+            .raw(`create trigger connections_version_after_${event} after ${event} on connections begin ${bump}; end`)
+            .execute(db);
+        }
+        return;
+      }
+      // PostgreSQL: the function pins its search_path to the schema it was created in, so a write made from a
+      // session with another search_path (psql, another tool) still bumps this schema's counter.
+      const schema = (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s;
+      if (typeof schema !== 'string') throw new TrunklineError('INTERNAL', 'PostgreSQL has no current schema');
+      await sql`create function connections_version_bump() returns trigger language plpgsql
+        set search_path to ${sql.id(schema)}, pg_temp
+        as $$ begin ${sql.raw(bump)}; return null; end $$`.execute(db);
+      await sql`create trigger connections_version_bump after insert or update or delete on connections
+        for each row execute function connections_version_bump()`.execute(db);
+    },
+  };
+}
+
+/**
+ * 003: call records (CDRs). The canonical record is kept whole as JSON; the columns beside it are what listings
+ * filter and sort on. No foreign keys: a record outlives the connections it names.
+ */
+function migration003(f: SqlFlavor): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('call_records')
+        .addColumn('id', f.text, (c) => c.primaryKey())
+        .addColumn('domain', f.text, (c) => c.notNull())
+        .addColumn('orig_connection_id', 'integer')
+        .addColumn('term_connection_id', 'integer')
+        .addColumn('orig_call_id', f.text, (c) => c.notNull())
+        .addColumn('term_call_id', f.text)
+        .addColumn('started_at', f.timestamp, (c) => c.notNull())
+        .addColumn('ended_at', f.timestamp, (c) => c.notNull())
+        .addColumn('talk_seconds', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('call_records_domain_started_idx').on('call_records').columns(['domain', 'started_at']).execute();
+      await db.schema.createIndex('call_records_started_idx').on('call_records').column('started_at').execute();
+      await db.schema.createIndex('call_records_orig_call_idx').on('call_records').column('orig_call_id').execute();
+      await db.schema.createIndex('call_records_term_call_idx').on('call_records').column('term_call_id').execute();
+    },
+  };
+}
+
 /** All migrations, by name; names sort in application order. */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '001_initial': migration001(flavor),
+    '002_connections_version': migration002(flavor),
+    '003_call_records': migration003(flavor),
   };
 }
 

@@ -35,7 +35,7 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
-import type { Backend, ErrorClass, RawRows } from './backend.js';
+import type { Backend, ErrorClass, RawRow, RawRows } from './backend.js';
 import { SQLITE_FLAVOR, runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -114,18 +114,150 @@ class RawStatementCache {
     this.#raw = raw;
   }
 
-  all(text: string, parameters: readonly unknown[]): RawRows {
+  #entry(text: string): { stmt: BetterSqlite3.Statement; columns: readonly string[] } {
     let entry = this.#statements.get(text);
     if (entry === undefined) {
-      const stmt = this.#raw.prepare(text).raw(true);
-      entry = { stmt, columns: Object.freeze(stmt.columns().map((c) => c.name)) };
+      const stmt = this.#raw.prepare(text);
+      // raw() and columns() exist only for statements returning data (SELECT, or a write with RETURNING).
+      if (stmt.reader) stmt.raw(true);
+      entry = { stmt, columns: Object.freeze(stmt.reader ? stmt.columns().map((c) => c.name) : []) };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
         const oldest = this.#statements.keys().next().value;
         if (oldest !== undefined) this.#statements.delete(oldest);
       }
       this.#statements.set(text, entry);
     }
+    return entry;
+  }
+
+  all(text: string, parameters: readonly unknown[]): RawRows {
+    const entry = this.#entry(text);
     return { columns: entry.columns, rows: entry.stmt.all(parameters as unknown[]) as unknown[][] };
+  }
+
+  /** The first row only (better-sqlite3 `get`: stops after one step), for lookups by a unique key. */
+  first(text: string, parameters: readonly unknown[]): RawRow {
+    const entry = this.#entry(text);
+    return { columns: entry.columns, row: entry.stmt.get(parameters as unknown[]) as unknown[] | undefined };
+  }
+
+  /** One write statement; its RETURNING row (raw) or `[]`. */
+  write(text: string, parameters: readonly unknown[]): unknown[] {
+    const entry = this.#entry(text);
+    if (!entry.stmt.reader) {
+      entry.stmt.run(parameters as unknown[]);
+      return [];
+    }
+    return (entry.stmt.get(parameters as unknown[]) as unknown[] | undefined) ?? [];
+  }
+}
+
+interface QueuedWrite {
+  readonly text: string;
+  readonly parameters: readonly unknown[];
+  resolve(row: unknown[]): void;
+  reject(err: unknown): void;
+}
+
+/** Most writes one group commit takes; the rest go into the next transaction of the same flush. */
+const GROUP_COMMIT_MAX = 256;
+
+/**
+ * Group commit for single-statement writes (`createConnection`): writes requested during one turn of the
+ * event loop are committed together in one `BEGIN IMMEDIATE … COMMIT`, run synchronously in the check
+ * phase right after the poll phase that received them. Each caller is answered only after the COMMIT
+ * that contains its write has returned, so nothing is acknowledged before it is in the WAL: the crash
+ * guarantees are those of one transaction per write. A commit costs a fixed amount of WAL I/O (the
+ * table's last leaf, the counter and sequence rows, the index leaves it touches), shared by every write
+ * in the batch.
+ *
+ * One write failing (a constraint: duplicate, missing tenant) does not affect the others: SQLite aborts
+ * only the failing statement and keeps the transaction open (default ON CONFLICT ABORT), and that caller
+ * gets its error. If SQLite rolled the whole transaction back instead (disk full, I/O error), or the
+ * COMMIT fails, every write of the batch fails with that error; none of them was acknowledged.
+ */
+class GroupCommit {
+  readonly #raw: RawDb;
+  readonly #statements: RawStatementCache;
+  readonly #viaKysely: (text: string, parameters: readonly unknown[]) => Promise<unknown[]>;
+  #queue: QueuedWrite[] = [];
+  #scheduled = false;
+
+  constructor(raw: RawDb, statements: RawStatementCache, viaKysely: (text: string, parameters: readonly unknown[]) => Promise<unknown[]>) {
+    this.#raw = raw;
+    this.#statements = statements;
+    this.#viaKysely = viaKysely;
+  }
+
+  enqueue(text: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.#queue.push({ text, parameters, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commit everything queued (also called before the connection closes). */
+  flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) this.#commit(this.#queue.splice(0, GROUP_COMMIT_MAX));
+  }
+
+  #commit(batch: readonly QueuedWrite[]): void {
+    const failAll = (err: unknown) => {
+      for (const w of batch) w.reject(err);
+    };
+    if (!this.#raw.open) return failAll(new TypeError('The database connection is not open'));
+    if (this.#raw.inTransaction) {
+      // A kysely transaction is open on the connection (between two of its awaits): each write goes through
+      // kysely, which runs it after that transaction, on its own.
+      for (const w of batch) this.#viaKysely(w.text, w.parameters).then(w.resolve, w.reject);
+      return;
+    }
+    if (batch.length === 1) {
+      const w = batch[0] as QueuedWrite;
+      let row: unknown[];
+      try {
+        row = this.#statements.write(w.text, w.parameters);
+      } catch (err) {
+        return w.reject(err);
+      }
+      return w.resolve(row);
+    }
+    try {
+      this.#statements.write('begin immediate', []);
+    } catch (err) {
+      return failAll(err);
+    }
+    const outcomes: Array<{ row: unknown[] } | { err: unknown }> = [];
+    for (const w of batch) {
+      try {
+        outcomes.push({ row: this.#statements.write(w.text, w.parameters) });
+      } catch (err) {
+        // Only this statement was undone, unless SQLite abandoned the transaction altogether.
+        if (!this.#raw.inTransaction) return failAll(err);
+        outcomes.push({ err });
+      }
+    }
+    try {
+      this.#statements.write('commit', []);
+    } catch (err) {
+      if (this.#raw.inTransaction) {
+        try {
+          this.#statements.write('rollback', []);
+        } catch {
+          // The commit error below is what the callers need to hear.
+        }
+      }
+      return failAll(err);
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i] as { row: unknown[] } | { err: unknown };
+      if ('err' in outcome) w.reject(outcome.err);
+      else w.resolve(outcome.row);
+    });
   }
 }
 
@@ -134,6 +266,7 @@ interface SharedFile {
   readonly statements: StatementCache;
   readonly rawStatements: RawStatementCache;
   readonly db: Kysely<Database>;
+  readonly groupCommit: GroupCommit;
   refs: number;
 }
 
@@ -152,7 +285,12 @@ function openFile(file: string): SharedFile {
   }
   const statements = new StatementCache(raw);
   const db = new Kysely<Database>({ dialect: new TrunklineSqliteDialect(statements) });
-  return { raw, statements, rawStatements: new RawStatementCache(raw), db, refs: 0 };
+  const rawStatements = new RawStatementCache(raw);
+  const groupCommit = new GroupCommit(raw, rawStatements, async (text, parameters) => {
+    const row = (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows[0];
+    return row === undefined ? [] : Object.values(row);
+  });
+  return { raw, statements, rawStatements, db, groupCommit, refs: 0 };
 }
 
 export function classifySqliteError(err: unknown): ErrorClass | undefined {
@@ -181,7 +319,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
     openFiles.set(file, shared);
   }
   shared.refs += 1;
-  const { raw, statements, rawStatements, db } = shared;
+  const { raw, statements, rawStatements, db, groupCommit } = shared;
   let closed = false;
 
   return {
@@ -209,11 +347,20 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
       if (closed || raw.inTransaction) return undefined;
       return rawStatements.all(text, parameters);
     },
+    fastFirst(text, parameters) {
+      if (closed || raw.inTransaction) return undefined;
+      return rawStatements.first(text, parameters);
+    },
+    groupWrite(text, parameters) {
+      if (closed) return undefined;
+      return groupCommit.enqueue(text, parameters);
+    },
     async close() {
       if (closed) return;
       closed = true;
       const entry = openFiles.get(file);
       if (entry === undefined || entry.db !== db) return;
+      groupCommit.flush();
       entry.refs -= 1;
       if (entry.refs === 0) {
         openFiles.delete(file);

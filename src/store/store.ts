@@ -12,6 +12,8 @@
  */
 import type {
   ApiKeyRecord,
+  CallRecord,
+  CallRecordFilter,
   Connection,
   ConnectionLive,
   ConnectionWithLive,
@@ -71,6 +73,11 @@ export interface Store {
   createConnection(conn: NewConnection): Promise<Connection>;
   getConnection(domain: string, origMatchPattern: string): Promise<Connection | undefined>;
   getConnectionById(id: number): Promise<Connection | undefined>;
+  /**
+   * `getConnection` and its live figures (a copy of `EMPTY_LIVE` when the edge has reported none) in one
+   * read: the API's single-record GET.
+   */
+  getConnectionWithLive(domain: string, origMatchPattern: string): Promise<ConnectionWithLive | undefined>;
   listConnections(filter: ConnectionFilter): Promise<Connection[]>;
   countConnections(filter: ConnectionFilter): Promise<number>;
   /**
@@ -79,6 +86,13 @@ export interface Store {
    */
   updateConnection(id: number, update: (current: Connection) => NewConnection): Promise<Connection | undefined>;
   deleteConnection(id: number): Promise<boolean>;
+  /**
+   * An opaque value that changes whenever a connection is created, updated or deleted, by any process using
+   * this database (it lives in the database, bumped in the same transaction as the write). Compare values
+   * for equality only. Reads, rejected or rolled-back writes, live figures and registrations leave it as it
+   * is. One primary-key read: cheap enough to poll every second (the SIP edge does, to reload its index).
+   */
+  connectionsVersion(): Promise<string>;
 
   // Live figures (the edge writes, the API reads)
   getLive(ids: readonly number[]): Promise<Map<number, ConnectionLive>>;
@@ -90,6 +104,13 @@ export interface Store {
   removeRegistration(connectionId: number, contact: string): Promise<void>;
   listRegistrations(connectionId: number, now: Date): Promise<RegistrationBinding[]>;
   purgeExpiredRegistrations(now: Date): Promise<number>;
+
+  // Call records (the edge writes them when calls end; the API lists them)
+  /** All or nothing: one transaction for the batch. */
+  insertCallRecords(records: readonly CallRecord[]): Promise<void>;
+  /** Newest first; `limit` defaults to 100, at most 10,000. */
+  listCallRecords(filter: CallRecordFilter): Promise<CallRecord[]>;
+  countCallRecords(filter: CallRecordFilter): Promise<{ total: number; talkSeconds: number }>;
 
   // Credentials
   createApiKey(record: ApiKeyRecord): Promise<void>;

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { openStore } from '../../src/store/open-store.js';
 import { openPostgresBackend } from '../../src/store/postgres.js';
 import { SETTING_COLUMNS } from '../../src/store/schema.js';
+import { migrations, POSTGRES_FLAVOR } from '../../src/store/migrations.js';
 import { conn, storeContract } from './store-contract.js';
 
 const URL_ENV = process.env.TRUNKLINE_TEST_PG_URL;
@@ -103,10 +104,21 @@ describe('PostgreSQL backend specifics', () => {
       );
       assert.deepEqual(
         tables.rows.map((r) => r.table_name),
-        ['api_keys', 'connection_live', 'connections', 'logins', 'registrations', 'tenants', 'trunkline_migration', 'trunkline_migration_lock'],
+        [
+          'api_keys',
+          'call_records',
+          'connection_live',
+          'connections',
+          'connections_version',
+          'logins',
+          'registrations',
+          'tenants',
+          'trunkline_migration',
+          'trunkline_migration_lock',
+        ],
       );
       const applied = await client.query<{ name: string }>(`select name from "${schema}".trunkline_migration`);
-      assert.deepEqual(applied.rows.map((r) => r.name), ['001_initial']);
+      assert.deepEqual(applied.rows.map((r) => r.name), Object.keys(migrations(POSTGRES_FLAVOR)).sort());
       const cols = await client.query<{ column_name: string }>(
         "select column_name from information_schema.columns where table_schema = $1 and table_name = 'connections'",
         [schema],
@@ -148,7 +160,7 @@ describe('PostgreSQL backend specifics', () => {
     await client.connect();
     try {
       const applied = await client.query(`select name from "${schema}".trunkline_migration`);
-      assert.equal(applied.rowCount, 1);
+      assert.equal(applied.rowCount, Object.keys(migrations(POSTGRES_FLAVOR)).length, 'each migration recorded once');
     } finally {
       await client.end();
     }

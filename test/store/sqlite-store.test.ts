@@ -131,6 +131,31 @@ describe('SQLite backend specifics', () => {
     await c.close();
   });
 
+  it('group commit: creates queued while a transaction stays open across event-loop turns wait for it, and survive its rollback', async () => {
+    const data = join(root, 'group-commit-open-transaction');
+    const store = await openStore({ data });
+    const backend = openSqliteBackend({ dataDir: data }); // the same shared connection and kysely instance
+    try {
+      await store.createTenant({ name: 'acme', reseller: '', description: '', attributes: {} });
+      let creates: Promise<unknown[]> | undefined;
+      await assert.rejects(
+        backend.db.transaction().execute(async (trx) => {
+          await trx.updateTable('tenants').set({ description: 'uncommitted' }).where('name', '=', 'acme').execute();
+          creates = Promise.all([1, 2, 3].map((i) => store.createConnection(conn('acme', `sip*@10.0.0.${i}`))));
+          await new Promise((r) => setTimeout(r, 30)); // the group commit's turn comes while this is open
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.equal((await creates)?.length, 3);
+      assert.equal(await store.countConnections({ domain: 'acme' }), 3);
+      assert.equal((await store.getTenant('acme'))?.description, '', 'the transaction rolled back');
+    } finally {
+      await backend.close();
+      await store.close();
+    }
+  });
+
   it('keeps every acknowledged write when the process is killed with SIGKILL', async () => {
     const data = join(root, 'sigkill');
     const run = await child({ data, action: 'create-and-hang', count: 200 }, 'acked 200');
@@ -145,6 +170,24 @@ describe('SQLite backend specifics', () => {
     }
     const store = await openStore({ data });
     assert.equal(await store.countConnections({ domain: 'acme' }), 200);
+    await store.close();
+  });
+
+  it('keeps every acknowledged write of concurrent (group-committed) creates when killed with SIGKILL', async () => {
+    const data = join(root, 'sigkill-concurrent');
+    // Killed mid-load: creates are in flight (queued or inside a group commit) at the kill.
+    const run = await child({ data, action: 'create-and-hang', count: 5_000, concurrency: 40 }, 'acked 300\n');
+    run.kill();
+    await run.exited;
+    const acked = Math.max(...[...run.out.matchAll(/acked (\d+)/g)].map((m) => Number(m[1])));
+    assert.ok(acked >= 300);
+    const store = await openStore({ data });
+    const stored = await store.countConnections({ domain: 'acme' });
+    assert.ok(stored >= acked, `${acked} creates acknowledged, ${stored} stored`);
+    assert.ok(stored < 5_000, 'the kill came mid-load');
+    const connections = await store.listConnections({ domain: 'acme' });
+    assert.equal(new Set(connections.map((c) => c.id)).size, stored);
+    assert.equal(new Set(connections.map((c) => c.origMatchPattern)).size, stored);
     await store.close();
   });
 

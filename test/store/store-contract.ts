@@ -17,6 +17,7 @@ import {
   type Connection,
   type ConnectionSettings,
   type ErrorKind,
+  type CallRecord,
   type LoginRecord,
   type NewConnection,
 } from '../../src/model/index.js';
@@ -171,6 +172,58 @@ export function storeContract(label: string, harness: StoreHarness, options: { s
     afterEach(async () => {
       const stores = opened.splice(0);
       for (const s of stores) await s.close();
+    });
+
+    describe('call records', () => {
+      const record = (n: number, over: Partial<CallRecord> = {}): CallRecord => ({
+        id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        domain: 'acme',
+        origConnectionId: 1,
+        termConnectionId: 2,
+        termDomain: '*',
+        orig: { callId: `orig-${n}`, requestUri: 'sip:100@edge', fromUri: 'sip:a@x', toUri: 'sip:100@edge', ip: '192.0.2.1' },
+        term: { callId: `term-${n}`, requestUri: 'sip:+1100@carrier', fromUri: 'sip:a@trunkline', toUri: 'sip:+1100@carrier', ip: '198.51.100.2' },
+        startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+        ringingAt: null,
+        answeredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n + 1)).toISOString(),
+        endedAt: new Date(Date.UTC(2026, 0, 1, 0, 1, n)).toISOString(),
+        durationSeconds: 60,
+        talkSeconds: 59,
+        disposition: 'answered',
+        status: 200,
+        reason: 'BYE from caller',
+        endedBy: 'caller',
+        ...over,
+      });
+
+      it('are stored whole, listed newest first with paging, filtered and counted', { skip }, async () => {
+        const store = await fresh();
+        await store.insertCallRecords([record(1), record(2), record(3, { domain: 'beta', origConnectionId: 7, termConnectionId: null, term: null })]);
+        const all = await store.listCallRecords({});
+        assert.deepEqual(all.map((r) => r.id.slice(-1)), ['3', '2', '1']);
+        assert.deepEqual(all[1], record(2));
+        assert.equal((await store.listCallRecords({ domain: 'acme' })).length, 2);
+        assert.equal((await store.listCallRecords({ domains: ['beta'] })).length, 1);
+        assert.equal((await store.listCallRecords({ domains: [] })).length, 0);
+        assert.deepEqual((await store.listCallRecords({ start: 1, limit: 1 })).map((r) => r.id), [record(2).id]);
+        assert.deepEqual((await store.listCallRecords({ connectionId: 7 })).map((r) => r.id), [record(3).id]);
+        assert.deepEqual((await store.listCallRecords({ callId: 'term-1' })).map((r) => r.id), [record(1).id]);
+        const from = new Date(Date.UTC(2026, 0, 1, 0, 0, 2)).toISOString();
+        assert.deepEqual((await store.listCallRecords({ from })).map((r) => r.id.slice(-1)), ['3', '2']);
+        assert.deepEqual((await store.listCallRecords({ to: from })).map((r) => r.id.slice(-1)), ['1']);
+        assert.deepEqual(await store.countCallRecords({ domain: 'acme' }), { total: 2, talkSeconds: 118 });
+        assert.deepEqual(await store.countCallRecords({ domain: 'nobody' }), { total: 0, talkSeconds: 0 });
+      });
+
+      it('a batch is all or nothing', { skip }, async () => {
+        const store = await fresh();
+        await store.insertCallRecords([record(1)]);
+        await expectKind(store.insertCallRecords([record(2), record(1)]), 'CONFLICT');
+        assert.deepEqual((await store.listCallRecords({})).map((r) => r.id), [record(1).id]);
+        const many = Array.from({ length: 1000 }, (_, i) => record(100 + i));
+        await store.insertCallRecords(many);
+        assert.equal((await store.countCallRecords({})).total, 1001);
+      });
     });
 
     describe('migrations', () => {
@@ -497,6 +550,54 @@ export function storeContract(label: string, harness: StoreHarness, options: { s
         assert.deepEqual(await store.getConnectionById(created.id), created);
       });
 
+      it('concurrent creates each get their own outcome: failures do not take the others down', { skip }, async () => {
+        const store = await seeded();
+        const existing = await store.createConnection(conn('acme', 'sip*@10.0.0.1'));
+        const v0 = await store.connectionsVersion();
+        const attempts = [
+          ...Array.from({ length: 30 }, (_, i) => conn(i % 2 === 0 ? 'acme' : 'beta', `sip*@10.1.0.${i}`)),
+          conn('acme', 'sip*@10.0.0.1'), // duplicate of a stored connection
+          conn('acme', 'sip*@10.1.0.0'), // duplicate of one in the same burst
+          conn('nowhere', 'sip*@10.1.0.99'), // missing tenant
+          conn('*', 'sip*@carrier.example'),
+        ];
+        const results = await Promise.allSettled(attempts.map((c) => store.createConnection(c)));
+        const ok = results.filter((r): r is PromiseFulfilledResult<Connection> => r.status === 'fulfilled').map((r) => r.value);
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as TrunklineError);
+        assert.equal(ok.length, 31, 'the 30 new ones and the system-wide one');
+        assert.deepEqual(failed.map((e) => e.kind).sort(), ['CONFLICT', 'CONFLICT', 'NOT_FOUND']);
+        assert.equal(new Set(ok.map((c) => c.id)).size, 31);
+        for (const c of ok) assert.deepEqual(await store.getConnectionById(c.id), c);
+        assert.equal(await store.countConnections({}), 32);
+        assert.deepEqual(await store.getConnectionById(existing.id), existing);
+        assert.notEqual(await store.connectionsVersion(), v0);
+      });
+
+      it('a create or joined read racing a transaction that rolls back is neither lost nor dirty', { skip }, async () => {
+        const store = await seeded();
+        const created = await store.createConnection(conn('acme', 'sip*@10.0.0.1', { description: 'before' }));
+        let racingCreate: Promise<Connection> | undefined;
+        let moreCreates: Promise<Connection[]> | undefined;
+        let racingRead: ReturnType<Store['getConnectionWithLive']> | undefined;
+        const boom = new Error('roll back');
+        await assert.rejects(
+          store.updateConnection(created.id, () => {
+            // Issued while the update's transaction is open: the creates must not join (and die with) it.
+            racingCreate = store.createConnection(conn('acme', 'sip*@10.0.0.2'));
+            moreCreates = Promise.all([3, 4, 5].map((i) => store.createConnection(conn('acme', `sip*@10.0.0.${i}`))));
+            racingRead = store.getConnectionWithLive('acme', 'sip*@10.0.0.1');
+            throw boom;
+          }),
+          (err) => err === boom,
+        );
+        const other = await racingCreate;
+        assert.ok(other !== undefined);
+        assert.deepEqual(await racingRead, { connection: created, live: EMPTY_LIVE });
+        assert.deepEqual(await store.getConnectionById(other.id), other);
+        assert.equal((await moreCreates)?.length, 3);
+        assert.equal(await store.countConnections({ domain: 'acme' }), 5);
+      });
+
       it('updateConnection may move the identity; collisions are CONFLICT, unknown domains NOT_FOUND', { skip }, async () => {
         const store = await seeded();
         const a = await store.createConnection(conn('acme', 'sip:a*@10.0.0.1'));
@@ -551,6 +652,96 @@ export function storeContract(label: string, harness: StoreHarness, options: { s
       });
     });
 
+    describe('connectionsVersion', () => {
+      it('changes after every connection create, update and delete, never after a read or a rejected write', { skip }, async () => {
+        const store = await seeded();
+        const v0 = await store.connectionsVersion();
+        assert.equal(typeof v0, 'string');
+        assert.equal(await store.connectionsVersion(), v0, 'stable while nothing is written');
+        const seen = new Set([v0]);
+        const changed = async (what: string): Promise<string> => {
+          const v = await store.connectionsVersion();
+          assert.ok(!seen.has(v), `${what} must change the version (got ${v} again)`);
+          seen.add(v);
+          return v;
+        };
+        const unchanged = async (what: string, expected: string): Promise<void> => {
+          assert.equal(await store.connectionsVersion(), expected, `${what} must not change the version`);
+        };
+
+        const a = await store.createConnection(conn('acme', 'sip*@10.0.0.1'));
+        let v = await changed('create');
+        await store.getConnection('acme', 'sip*@10.0.0.1');
+        await store.getConnectionById(a.id);
+        await store.listConnections({});
+        await store.countConnections({ domain: 'acme' });
+        await store.withLive([a]);
+        await unchanged('reads', v);
+
+        await expectKind(store.createConnection(conn('acme', 'sip*@10.0.0.1')), 'CONFLICT');
+        await unchanged('a duplicate create', v);
+        await expectKind(store.createConnection(conn('nowhere', 'sip*@10.0.0.1')), 'NOT_FOUND');
+        await unchanged('a create in a missing domain', v);
+        await assert.rejects(
+          store.updateConnection(a.id, () => {
+            throw new Error('refused by the caller');
+          }),
+          /refused by the caller/,
+        );
+        await unchanged('an update whose callback throws', v);
+        const b = await store.createConnection(conn('acme', 'sip*@10.0.0.2'));
+        v = await changed('a second create');
+        await expectKind(store.updateConnection(b.id, (c) => ({ ...c, origMatchPattern: a.origMatchPattern })), 'CONFLICT');
+        await unchanged('an update to a taken identity', v);
+        await expectKind(store.updateConnection(b.id, (c) => ({ ...c, domain: 'nowhere' })), 'NOT_FOUND');
+        await unchanged('an update to a missing domain', v);
+        assert.equal(await store.updateConnection(999_999, (c) => c), undefined);
+        assert.equal(await store.deleteConnection(999_999), false);
+        await unchanged('an update or delete of a missing id', v);
+
+        await store.saveLive(a.id, { activeOrig: 3 });
+        await store.putRegistration({
+          connectionId: a.id,
+          contact: 'sip:pbx@10.0.0.1',
+          sourceAddress: '10.0.0.1',
+          sourcePort: 5060,
+          transport: 'UDP',
+          registeredAt: new Date().toISOString(),
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        });
+        await store.removeRegistration(a.id, 'sip:pbx@10.0.0.1');
+        await store.updateTenant('acme', { description: 'changed' });
+        await unchanged('live figures, registrations and tenant writes', v);
+
+        await store.updateConnection(a.id, (c) => ({ ...c, description: 'changed' }));
+        v = await changed('an update');
+        await store.updateConnection(a.id, (c) => c);
+        v = await changed('an update that keeps every setting (lastModified moves)');
+        assert.equal(await store.deleteConnection(a.id), true);
+        v = await changed('a delete');
+        assert.equal(await store.deleteConnection(b.id), true);
+        await changed('another delete');
+      });
+
+      it('is shared by every store open on the same database, and survives a reopen', { skip }, async () => {
+        const { store, location } = await open();
+        await store.createTenant({ name: 'acme', reseller: '', description: '', attributes: {} });
+        const other = (await open(location)).store;
+        const before = await other.connectionsVersion();
+        assert.equal(await store.connectionsVersion(), before);
+        await store.createConnection(conn('acme', 'sip*@10.0.0.1'));
+        const after = await other.connectionsVersion();
+        assert.notEqual(after, before, 'a write through one store shows in another');
+        assert.equal(await store.connectionsVersion(), after);
+        await store.close();
+        await other.close();
+        const again = (await open(location)).store;
+        assert.equal(await again.connectionsVersion(), after, 'the version is stored, not per process');
+        await again.createConnection(conn('acme', 'sip*@10.0.0.2'));
+        assert.notEqual(await again.connectionsVersion(), after);
+      });
+    });
+
     describe('live figures', () => {
       it('saveLive upserts the given fields only; getLive and withLive read them', { skip }, async () => {
         const store = await seeded();
@@ -602,6 +793,45 @@ export function storeContract(label: string, harness: StoreHarness, options: { s
         await expectKind(store.saveLive(a.id, { activeOrig: -1 }), 'VALIDATION');
         await expectKind(store.saveLive(a.id, { activeOrig: 1.5 }), 'VALIDATION');
         assert.equal((await store.getLive([a.id])).size, 0);
+      });
+
+      it('getConnectionWithLive reads a connection and its live figures together', { skip }, async () => {
+        const store = await seeded();
+        const settings = everyFieldNonDefault();
+        const a = await store.createConnection({
+          ...settings,
+          domain: 'acme',
+          origMatchPattern: 'sip*@10.0.0.1',
+          createdBy: 'wavix',
+          ext: { wavix: WAVIX_EXT },
+        });
+        const b = await store.createConnection(conn('*', 'sip*@carrier.example'));
+        const none = await store.getConnectionWithLive('acme', 'sip*@10.0.0.1');
+        assert.deepEqual(none, { connection: a, live: EMPTY_LIVE });
+        assert.notEqual(none?.live, EMPTY_LIVE, 'a copy, never the frozen constant');
+        await store.saveLive(a.id, {
+          activeOrig: 2,
+          talkTimeThisMonth: 5_000_000_000,
+          registeredAt: '2025-03-01T10:00:00.000Z',
+          registrationExpiresAt: null,
+        });
+        const [viaGetLive] = await store.withLive([a]);
+        assert.deepEqual(await store.getConnectionWithLive('acme', 'sip*@10.0.0.1'), viaGetLive);
+        assert.equal(viaGetLive?.live.talkTimeThisMonth, 5_000_000_000);
+        assert.deepEqual(await store.getConnectionWithLive('*', 'sip*@carrier.example'), { connection: b, live: EMPTY_LIVE });
+        assert.equal(await store.getConnectionWithLive('acme', 'sip*@10.0.0.9'), undefined);
+        assert.equal(await store.getConnectionWithLive('beta', 'sip*@10.0.0.1'), undefined);
+      });
+
+      it('getLive of one id: present, absent, not an integer', { skip }, async () => {
+        const store = await seeded();
+        const a = await store.createConnection(conn('acme', 'sip*@10.0.0.1'));
+        assert.equal((await store.getLive([a.id])).size, 0);
+        await store.saveLive(a.id, { activeTerm: 2 });
+        assert.deepEqual([...(await store.getLive([a.id])).entries()], [[a.id, { ...EMPTY_LIVE, activeTerm: 2 }]]);
+        assert.equal((await store.getLive([a.id + 1])).size, 0);
+        assert.equal((await store.getLive([1.5])).size, 0);
+        assert.equal((await store.getLive([])).size, 0);
       });
 
       it('getLive handles more ids than one statement takes', { skip }, async () => {

@@ -7,7 +7,15 @@ import { CONNECTION_SETTING_KEYS } from '../../src/model/index.js';
 import { MAX_PAGE_SIZE, normalizePage } from '../../src/store/kysely-store.js';
 import { classifyPostgresError, isPostgresUrl, parsePostgresUrl } from '../../src/store/postgres.js';
 import { PreparedQuery, param } from '../../src/store/prepared.js';
-import { SETTING_COLUMNS, compileConnectionDecoder, decodeConnection, encodeConnection, snakeCase, toIso } from '../../src/store/schema.js';
+import {
+  SETTING_COLUMNS,
+  compileConnectionDecoder,
+  decodeConnection,
+  encodeConnection,
+  encodeConnectionGeneric,
+  snakeCase,
+  toIso,
+} from '../../src/store/schema.js';
 import { classifySqliteError } from '../../src/store/sqlite.js';
 import { conn, everyFieldNonDefault } from './store-contract.js';
 
@@ -86,6 +94,44 @@ describe('store internals', () => {
     assert.throws(() => encodeConnection({ ...input, pcmuOnly: 'yes' as unknown as boolean }, (b) => b), /pcmuOnly/);
     assert.throws(() => encodeConnection({ ...input, maxCallsOrig: 1.5 }, (b) => b), /maxCallsOrig/);
     assert.throws(() => encodeConnection({ ...input, minimumCallDurationSeconds: null as unknown as number }, (b) => b), /minimumCallDurationSeconds/);
+  });
+
+  it('the compiled connection encoder matches the generic one, values and errors', () => {
+    const bool = (b: boolean) => (b ? 1 : 0);
+    const base = conn('acme', 'sip*@h.example');
+    const inputs = [base, { ...base, ...everyFieldNonDefault() }, conn('*', 'sip*@carrier.example', { maxCallsOrig: 0 })];
+    for (const input of inputs) {
+      const compiled = encodeConnection(input, bool);
+      assert.deepEqual(compiled, encodeConnectionGeneric(input, bool));
+      assert.deepEqual(Object.keys(compiled), Object.keys(encodeConnectionGeneric(input, bool)), 'same columns, same order');
+    }
+    const errorOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (err) {
+        return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+      }
+      return 'no error';
+    };
+    const bad: Record<string, unknown>[] = [
+      { domain: '' },
+      { domain: 7 },
+      { origMatchPattern: '' },
+      { pcmuOnly: 'yes' },
+      { maxCallsOrig: 1.5 },
+      { maxCallsOrig: '3' },
+      { minimumCallDurationSeconds: null },
+      { description: 5 },
+      { transport: undefined },
+      { description: 5, pcmuOnly: 'yes' },
+      { origMatchPattern: '', pcmuOnly: 'yes' },
+    ];
+    for (const patch of bad) {
+      const input = { ...base, ...patch } as never;
+      const expected = errorOf(() => encodeConnectionGeneric(input, bool));
+      assert.notEqual(expected, 'no error', JSON.stringify(patch));
+      assert.equal(errorOf(() => encodeConnection(input, bool)), expected, JSON.stringify(patch));
+    }
   });
 
   it('PreparedQuery substitutes named placeholders and keeps constants', () => {

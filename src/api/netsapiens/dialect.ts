@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { bearerAuthHook } from '../shared/hooks.js';
 import type { ApiContext, ApiDialect } from '../shared/dialect.js';
 import { registerApiKeyRoutes } from './apikeys.js';
+import { registerCdrRoutes } from './cdrs.js';
 import { formatError, parseConnectionBody, serializeConnection } from './codec.js';
 import { registerConnectionRoutes } from './connections.js';
 import { registerDomainRoutes } from './domains.js';
@@ -46,6 +47,7 @@ export function netsapiensDialect(): ApiDialect {
         registerConnectionRoutes(authed, ctx, dialect);
         registerDomainRoutes(authed, ctx);
         registerApiKeyRoutes(authed, ctx);
+        registerCdrRoutes(authed, ctx);
       });
     },
   };

@@ -12,7 +12,9 @@
  * 2xx is ACKed at once when our INVITE carried an offer (§13.2.2.4), or with the near side's ACK (and its
  * SDP answer) for a late offer; a retransmitted 2xx gets the same ACK again (§13.2.2.4).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { dispositionOf, secondsBetween, type CallEnder, type CallRecord } from '../../model/index.js';
 import { applyLegRules, type LegOutcome } from '../rules/index.js';
 import { sdpPolicyOf, stripMedia, type SdpPolicy } from '../sdp/index.js';
 import {
@@ -99,6 +101,10 @@ export class Call {
   private readonly aPolicy: SdpPolicy;
   private bPolicy: SdpPolicy | undefined;
   private counted = false;
+  /** Final status the caller got on the initial INVITE, and when it first heard ringing (for the call record). */
+  private finalStatus: number | undefined;
+  private ringingAt: number | undefined;
+  private endedBy: CallEnder = 'edge';
   private noAnswerTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
@@ -318,6 +324,10 @@ export class Call {
 
   private respondNear(tx: AnyServerTransaction, leg: LegName, res: SipResponse): void {
     applyHeaderOps(res.headers, this.responseOps(leg));
+    if (tx === this.aTx) {
+      if (res.status >= 200) this.finalStatus ??= res.status;
+      else if (res.status === 180 || res.status === 183) this.ringingAt ??= Date.now();
+    }
     try {
       tx.respond(res);
     } catch (err) {
@@ -447,7 +457,10 @@ export class Call {
     if (mapped !== status) for (const h of ['contact', 'www-authenticate', 'proxy-authenticate']) out.headers.remove(h);
     this.respondNear(relay.serverTx, relay.near, out);
     void tx;
-    if (relay.initial) this.finish(`far end ${status}`);
+    if (relay.initial) {
+      this.endedBy = 'callee';
+      this.finish(`far end ${status} ${res.reason}`);
+    }
     else {
       this.pendingInvite = undefined;
       // RFC 5057 §5.1: 481 and 408 to a mid-dialog request end the dialog.
@@ -558,6 +571,7 @@ export class Call {
   /** CANCEL of the caller's INVITE (the layer answered the CANCEL 200 already, §9.2). */
   onCancel(): void {
     if (this.state === 'answered' || this.state === 'confirmed' || this.state === 'ended') return;
+    this.endedBy = 'caller';
     this.fail(487, 'Request Terminated');
   }
 
@@ -577,6 +591,7 @@ export class Call {
 
     if (req.method === 'BYE') {
       this.respondNear(tx, leg, tx.createResponse(200));
+      this.endedBy = leg === 'a' ? 'caller' : 'callee';
       if (this.state === 'answered' || this.state === 'confirmed') {
         this.byes.push(this.sendBye(farLeg));
         this.finish(`BYE from ${leg === 'a' ? 'caller' : 'callee'}`);
@@ -759,7 +774,59 @@ export class Call {
       if (this.dest !== undefined) this.svc.live.end(this.dest.connection.id, 'term', talkMs);
     }
     this.svc.untrack(this);
+    this.svc.recordCall(this.callRecord(reason));
     this.log.debug({ callId: this.id, reason, talkMs }, 'call ended');
+  }
+
+  /** The CDR of this call: both legs as they were on the wire (orig before, term after translation). */
+  private callRecord(reason: string): CallRecord {
+    const endedAt = new Date().toISOString();
+    const startedAt = new Date(this.startedAt).toISOString();
+    const answeredAt = this.answeredAt === undefined ? null : new Date(this.answeredAt).toISOString();
+    const status = answeredAt !== null ? 200 : (this.finalStatus ?? 500);
+    const termReq = this.initial.clientReq;
+    const dest = this.dest?.connection;
+    const safe = (read: () => string): string => {
+      try {
+        return read();
+      } catch {
+        return '';
+      }
+    };
+    return {
+      id: randomUUID(),
+      domain: this.origin.connection.domain,
+      origConnectionId: this.origin.connection.id,
+      termConnectionId: dest?.id ?? null,
+      termDomain: dest?.domain ?? null,
+      orig: {
+        callId: this.aReq.callId,
+        requestUri: this.aReq.uriText,
+        fromUri: safe(() => this.aReq.from.uri.toString()),
+        toUri: safe(() => this.aReq.to.uri.toString()),
+        ip: this.aCtx.remote.address,
+      },
+      term:
+        termReq === undefined
+          ? null
+          : {
+              callId: termReq.callId,
+              requestUri: termReq.uriText,
+              fromUri: safe(() => termReq.from.uri.toString()),
+              toUri: safe(() => termReq.to.uri.toString()),
+              ip: this.initial.sendOptions.destination?.host ?? '',
+            },
+      startedAt,
+      ringingAt: this.ringingAt === undefined ? null : new Date(this.ringingAt).toISOString(),
+      answeredAt,
+      endedAt,
+      durationSeconds: secondsBetween(startedAt, endedAt),
+      talkSeconds: secondsBetween(answeredAt, endedAt),
+      disposition: dispositionOf(status, this.endedBy === 'caller' && answeredAt === null),
+      status,
+      reason,
+      endedBy: this.endedBy,
+    };
   }
 
   /** The call in store-free words, for logs and tests. */

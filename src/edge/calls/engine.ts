@@ -19,6 +19,7 @@ import type { IndexedConnection } from '../connection-index.js';
 import { Call, type InviteRelay } from './call.js';
 import { dialogKey, type Dialog } from './dialog.js';
 import { LiveCounters } from './live-counters.js';
+import { CallRecorder } from './call-records.js';
 import { DEFAULT_ENGINE_OPTIONS, type CallEngineOptions, type EngineServices, type ResolvedEngineOptions } from './services.js';
 
 interface DialogEntry {
@@ -36,6 +37,7 @@ function safeTag(read: () => string | undefined): string | undefined {
 
 export class B2buaEngine implements CallEngine {
   readonly live: LiveCounters;
+  readonly records: CallRecorder;
   readonly options: ResolvedEngineOptions;
   private readonly calls = new Set<Call>();
   private readonly dialogs = new Map<string, DialogEntry>();
@@ -49,6 +51,7 @@ export class B2buaEngine implements CallEngine {
   constructor(private readonly ctx: CallEngineContext, options: CallEngineOptions = {}) {
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...options };
     this.logger = ctx.logger.child({ component: 'calls' });
+    this.records = new CallRecorder(ctx.store, this.logger);
     this.live = new LiveCounters(
       ctx.store,
       this.logger,
@@ -71,6 +74,7 @@ export class B2buaEngine implements CallEngine {
       untrack: (call) => engine.untrack(call),
       registerDialog: (call, dialog) => engine.dialogs.set(dialog.key, { call, dialog }),
       trackReinvite: (relay, call) => engine.reinvites.set(relay.serverTx, { relay, call }),
+      recordCall: (record) => engine.records.record(record),
     };
     this.unsubscribe.push(
       ctx.layer.onStrayResponse((res) => this.onStrayResponse(res)),
@@ -189,6 +193,7 @@ export class B2buaEngine implements CallEngine {
       if (timer !== undefined) clearTimeout(timer);
       for (const u of this.unsubscribe) u();
       await this.live.close();
+      await this.records.flush();
     })();
     return this.closing;
   }

@@ -1,5 +1,6 @@
 /** What a call needs from its engine (kept narrow so `Call` can be read without the engine). */
 import type { Logger } from 'pino';
+import type { CallRecord } from '../../model/index.js';
 import type { TransactionLayer } from '../../sip/index.js';
 import type { ReachableBinding } from '../call-handler.js';
 import type { ConnectionIndex } from '../connection-index.js';
@@ -42,4 +43,6 @@ export interface EngineServices {
   untrack(call: Call): void;
   registerDialog(call: Call, dialog: Dialog): void;
   trackReinvite(relay: InviteRelay, call: Call): void;
+  /** A finished call's record (written behind to the store). */
+  recordCall(record: CallRecord): void;
 }

@@ -237,4 +237,43 @@ describe('call engine: SIPp caller -> trunkline -> SIPp callee', { skip, timeout
     assert.equal(r.exitCode, 0, summarizeSipp(r));
     assert.match(log(r), /SIP\/2\.0 480 Destination Not Registered/);
   });
+  it('every call leaves a call record: the NetSapiens /cdrs API lists answered and failed calls with both legs', async () => {
+    const headers = { authorization: `Bearer ${lab.t.key}` };
+    type Cdr = Record<string, unknown>;
+    const cdrs = async (query = ''): Promise<Cdr[]> => {
+      const res = await fetch(`${lab.t.url}/ns-api/v2/cdrs${query}`, { headers });
+      assert.equal(res.status, 200);
+      return (await res.json()) as Cdr[];
+    };
+    // Written behind: give the recorder a moment after the last call of the tests above.
+    await waitFor('call records', async () => (await cdrs()).some((c) => c['call-orig-request-user'] === '10015550100'));
+    const all = await cdrs('?limit=1000');
+    const basic = all.find((c) => c['call-orig-request-user'] === '10015550100')!;
+    assert.equal(basic['trunkline-disposition'], 'answered');
+    assert.equal(basic['trunkline-status'], 200);
+    assert.equal(basic['trunkline-ended-by'], 'caller');
+    assert.equal(basic['trunkline-orig-connection-id'], callerId);
+    assert.match(String(basic['call-term-to-uri']), /^sip:10015550100@127\.0\.0\.1:\d+$/);
+    assert.match(String(basic['call-start-datetime']), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    assert.notEqual(basic['call-answer-datetime'], '');
+    assert.ok(Number(basic['call-talking-duration-seconds']) >= 0);
+    assert.notEqual(basic['call-term-call-id'], basic['call-orig-call-id'], 'each leg has its own Call-ID');
+
+    const busy = all.find((c) => c['call-orig-request-user'] === '10045550100')!;
+    assert.equal(busy['trunkline-disposition'], 'busy');
+    assert.equal(busy['trunkline-status'], 486);
+    assert.equal(busy['call-answer-datetime'], '');
+    const noRoute = all.filter((c) => c['trunkline-status'] === 404);
+    for (const c of noRoute) assert.equal(c['trunkline-term-connection-id'], null);
+
+    // Filters and count.
+    const byCallId = await cdrs(`?orig_callid=${encodeURIComponent(String(basic['call-orig-call-id']))}`);
+    assert.deepEqual(byCallId.map((c) => c.id), [basic.id]);
+    assert.deepEqual(await cdrs('?datetime-start=2000-01-01%2000:00:00&datetime-end=2000-01-02%2000:00:00'), []);
+    const count = (await (await fetch(`${lab.t.url}/ns-api/v2/cdrs/count`, { headers })).json()) as { total: number; seconds: number };
+    assert.equal(count.total, all.length);
+    const bad = await fetch(`${lab.t.url}/ns-api/v2/cdrs?datetime-start=yesterday`, { headers });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(Object.keys((await bad.json()) as object).sort(), ['code', 'message']);
+  });
 });
