@@ -42,8 +42,12 @@ export function statelessOptionsResponse(req: SipRequest, server: string): SipRe
   } catch {
     return undefined; // let the transactional path produce the proper error
   }
-  const tag = statelessTag([req.topVia.branch ?? '', req.callId, fromTag ?? '', req.header('cseq') ?? '']);
-  return optionsResponse(req, server, tag);
+  return optionsResponse(req, server, requestTag(req, fromTag));
+}
+
+/** §8.2.7: the To tag of a stateless response, the same for every retransmission of the request. */
+export function requestTag(req: SipRequest, fromTag: string | undefined): string {
+  return statelessTag([req.topVia.branch ?? '', req.callId, fromTag ?? '', req.header('cseq') ?? '']);
 }
 
 export function methodNotAllowed(req: SipRequest, server: string): SipResponse {

@@ -98,6 +98,17 @@ export class Registrar {
     return [...(await this.#bindingsOf(connectionId)).values()].filter((b) => Date.parse(b.expiresAt) > now);
   }
 
+  /**
+   * The first REGISTER of a registration carries no credentials and only needs its challenge: answered
+   * without a transaction (§8.2.7), as Kamailio's stateless www_challenge does. A retransmission simply gets
+   * a fresh challenge. Returns undefined for anything that needs the registrar proper.
+   */
+  statelessChallenge(req: SipRequest, ctx: RequestContext, toTag: string): SipResponse | undefined {
+    if (req.headers.has('authorization')) return undefined;
+    const outcome = this.auth.authenticate(req, this.index(), ctx.remote.address, { proxy: false, hintUser: userOf(req.to), toTag });
+    return outcome.kind === 'respond' && outcome.response.status === 401 ? outcome.response : undefined;
+  }
+
   async handle(req: SipRequest, ctx: RequestContext): Promise<SipResponse> {
     const outcome = this.auth.authenticate(req, this.index(), ctx.remote.address, { proxy: false, hintUser: userOf(req.to) });
     if (outcome.kind === 'respond') {

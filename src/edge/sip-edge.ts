@@ -23,7 +23,7 @@ import {
 } from '../sip/index.js';
 import type { Store } from '../store/store.js';
 import type { CallEngine, CallEngineFactory } from './call-handler.js';
-import { methodNotAllowed, optionsResponse, REFUSED_METHODS, statelessOptionsResponse } from './capabilities.js';
+import { methodNotAllowed, optionsResponse, REFUSED_METHODS, requestTag, statelessOptionsResponse } from './capabilities.js';
 import { identifyCaller } from './caller-identification.js';
 import { ConnectionAuthenticator } from './connection-auth.js';
 import { ConnectionLoader } from './connection-loader.js';
@@ -185,7 +185,20 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
       if (!tx.finalResponseSent) respond(tx, createResponse(req, 500, 'Server Internal Error'));
     }
   });
-  layer.setStatelessResponder((req) => statelessOptionsResponse(req, product));
+  layer.setStatelessResponder((req, ctx) => {
+    if (req.method === 'OPTIONS') return statelessOptionsResponse(req, product);
+    if (req.method !== 'REGISTER') return undefined;
+    let fromTag: string | undefined;
+    try {
+      if (req.to.tag !== undefined) return undefined;
+      fromTag = req.from.tag;
+    } catch {
+      return undefined; // the transactional path answers what is wrong with it
+    }
+    const res = registrar.statelessChallenge(req, ctx, requestTag(req, fromTag));
+    if (res !== undefined) res.headers.append('Server', product);
+    return res;
+  });
   layer.onAck((ack, ctx) => engine?.handleAck(ack, ctx));
   layer.onCancel((cancel, invite, ctx) => engine?.handleCancel(cancel, invite, ctx));
   layer.onInvalid((e) => logger.debug({ reason: e.reason, action: e.action, status: e.status, from: e.remote.address }, 'invalid SIP message'));
