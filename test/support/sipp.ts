@@ -222,7 +222,7 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
       });
     });
     const udpOk = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4');
+      const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
       sock.once('error', () => {
         sock.close();
         resolve(false);

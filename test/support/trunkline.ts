@@ -11,12 +11,11 @@
  *   const r = await runCli(['keys', 'list', '--data', dir]);   // { code, stdout, stderr }
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findFreePort } from './sipp.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,29 +30,7 @@ export function tempDir(prefix = 'trunkline-test-'): string {
 }
 
 /** A port free on both TCP and UDP (for the SIP listener, which binds both). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, host, () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr !== null ? addr.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      sock.once('error', () => {
-        sock.close();
-        resolve(false);
-      });
-      sock.bind(port, host, () => sock.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no free port');
-}
+export const freePort = findFreePort;
 
 // ---- in-process -------------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import {
   type SettingsPatch,
 } from '../../model/index.js';
 import { parseEnswitchCodecs } from '../../model/codecs.js';
-import type { ParsedConnectionBody, WireError } from '../shared/dialect.js';
+import { wireErrorMessage, type ParsedConnectionBody, type WireError } from '../shared/dialect.js';
 import {
   AUTH_PASSWORD,
   AUTH_USERNAME,
@@ -385,9 +385,6 @@ export function wireField(field: string): string {
 export function formatError(err: TrunklineError): WireError {
   const code = enswitchCode(err);
   const key = err.field === undefined ? '' : wireField(err.field);
-  let message = err.message;
-  if (err instanceof ValidationError) message = `${key} ${err.reason}`.trim();
-  else if (code === 402) message = 'Your role does not allow this.';
-  else if (err.kind === 'INTERNAL') message = 'Internal error';
+  const message = code === 402 && !(err instanceof ValidationError) ? 'Your role does not allow this.' : wireErrorMessage(err, wireField);
   return { status: ENSWITCH_CODES.has(code) ? 200 : err.httpStatus, body: envelope(String(code), message, null, key) };
 }

@@ -8,12 +8,11 @@
  */
 import {
   TrunklineError,
-  ValidationError,
   type Connection,
   type ConnectionLive,
   type SettingsPatch,
 } from '../../model/index.js';
-import type { ParsedConnectionBody, WireError } from '../shared/dialect.js';
+import { wireErrorMessage, type ParsedConnectionBody, type WireError } from '../shared/dialect.js';
 import { compileBodyValidator, type BodyValidator } from '../shared/schema.js';
 import {
   NS_CONNECTION_FIELDS,
@@ -112,13 +111,7 @@ export function wireField(field: string): string {
 /** The NetSapiens error shape: `{"code":<status>,"message":"..."}`. */
 export function formatError(err: TrunklineError): WireError {
   const status = err.httpStatus;
-  let message = err.message;
-  if (err instanceof ValidationError) {
-    message = `${wireField(err.field ?? '')} ${err.reason}`.trim();
-  } else if (err.kind === 'INTERNAL') {
-    message = 'Internal error';
-  }
-  return { status, body: { code: status, message } };
+  return { status, body: { code: status, message: wireErrorMessage(err, wireField) } };
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   SettingsPatch,
   TrunklineError,
 } from '../../model/index.js';
+import { ValidationError } from '../../model/index.js';
 import type { Store } from '../../store/store.js';
 import type { AccessControl } from './access.js';
 import type { Authenticator } from './auth.js';
@@ -32,6 +33,16 @@ export interface ParsedConnectionBody {
 export interface WireError {
   status: number;
   body: unknown;
+}
+
+/**
+ * The message every dialect shows for an error: a validation error names the field as that dialect spells
+ * it; an internal error never leaks its details (they are logged, not sent).
+ */
+export function wireErrorMessage(err: TrunklineError, wireField: (canonical: string) => string): string {
+  if (err instanceof ValidationError) return `${wireField(err.field ?? '')} ${err.reason}`.trim();
+  if (err.kind === 'INTERNAL') return 'Internal error';
+  return err.message;
 }
 
 /** What the shared layer hands every dialect when it registers. */

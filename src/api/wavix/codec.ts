@@ -13,14 +13,13 @@
 import { isIP } from 'node:net';
 import {
   TrunklineError,
-  ValidationError,
   type Connection,
   type ConnectionLive,
   type SettingsPatch,
   type WavixAllowedIp,
   type WavixTrunkExtension,
 } from '../../model/index.js';
-import type { ParsedConnectionBody, WireError } from '../shared/dialect.js';
+import { wireErrorMessage, type ParsedConnectionBody, type WireError } from '../shared/dialect.js';
 import { compileBodyValidator, type BodyValidator } from '../shared/schema.js';
 import {
   W,
@@ -343,12 +342,7 @@ export function wireField(field: string): string {
 /** The Wavix error shape: `{"success":false,"message":"..."}`, plus `"error":true` on 401. */
 export function formatError(err: TrunklineError): WireError {
   const status = err.httpStatus;
-  let message = err.message;
-  if (err instanceof ValidationError) {
-    message = `${wireField(err.field ?? '')} ${err.reason}`.trim();
-  } else if (err.kind === 'INTERNAL') {
-    message = 'Internal error';
-  }
+  const message = wireErrorMessage(err, wireField);
   if (err.kind === 'UNAUTHENTICATED') return { status, body: { success: false, error: true, message } };
   return { status, body: { success: false, message } };
 }
