@@ -2,7 +2,7 @@
  * The `trunkline` command (see docs/cli.md):
  *
  *   trunkline serve [--data DIR] [--db URL] [--http-host H] [--http-port P] [--sip-host H] [--sip-port S]
- *                   [--tls-cert F --tls-key F] [--log-level L]
+ *                   [--tls-cert F --tls-key F] [--redis URL [--redis-prefix P] [--redis-fail open|closed]] [--log-level L]
  *   trunkline keys create [--data DIR | --db URL] --scope SCOPE [--domain D] [--reseller R] [--readonly]
  *                   [--can-create-keys] [--description T] [--dialect netsapiens]
  *   trunkline keys list   [--data DIR | --db URL] [--json]
@@ -11,7 +11,8 @@
  *   trunkline users delete [--data DIR | --db URL] USERNAME
  *
  * Exit status: 0 success, 1 failure, 2 usage error. `keys create` prints the new key alone on the last line of
- * standard output. Environment fallbacks: TRUNKLINE_DATA, TRUNKLINE_DB, TRUNKLINE_LOG_LEVEL.
+ * standard output. Environment fallbacks: TRUNKLINE_DATA, TRUNKLINE_DB, TRUNKLINE_LOG_LEVEL, TRUNKLINE_REDIS,
+ * TRUNKLINE_REDIS_FAIL.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +23,8 @@ import { createStoredApiKey } from '../api/shared/keys.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import type { DigestAlgorithm } from '../sip/index.js';
-import { DEFAULTS, handleSignals, startServer, trunklineVersion } from '../server/start.js';
+import { DEFAULTS, handleSignals, startServer, trunklineVersion, type RedisConfig } from '../server/start.js';
+import { parseRedisUrl } from '../edge/live/redis-live-state.js';
 import { DEFAULT_KEY_DIALECT, KEY_DIALECTS } from './key-dialects.js';
 import { USERS_USAGE, users } from './users.js';
 
@@ -45,7 +47,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const USAGE = `Usage:
   trunkline serve [--data DIR] [--db URL] [--http-host H] [--http-port P]
                   [--sip-host H] [--sip-port S] [--tls-cert FILE --tls-key FILE] [--tls-port P]
-                  [--sip-digest MD5,SHA-256] [--log-level LEVEL]
+                  [--sip-digest MD5,SHA-256] [--redis URL [--redis-prefix P] [--redis-fail open|closed]]
+                  [--log-level LEVEL]
   trunkline keys create [--data DIR | --db URL] --scope "Super User"|Reseller|"Office Manager"|"Basic User"
                   [--domain D] [--reseller R] [--readonly] [--can-create-keys] [--description TEXT]
                   [--dialect netsapiens]
@@ -56,7 +59,8 @@ ${USERS_USAGE}  trunkline --version | --help
 
 Defaults: --data ./data, --http-host 127.0.0.1, --http-port 8080, --sip-host 127.0.0.1, --sip-port 5060,
           --tls-port 5061 (TLS only with --tls-cert/--tls-key), --sip-digest MD5,SHA-256 (offered in this order).
-Environment: TRUNKLINE_DATA, TRUNKLINE_DB, TRUNKLINE_LOG_LEVEL.
+          --redis none (each edge counts its own calls), --redis-prefix trunkline:, --redis-fail open.
+Environment: TRUNKLINE_DATA, TRUNKLINE_DB, TRUNKLINE_LOG_LEVEL, TRUNKLINE_REDIS, TRUNKLINE_REDIS_FAIL.
 Exit status: 0 success, 1 failure, 2 usage error.
 `;
 
@@ -115,6 +119,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'tls-key': { type: 'string' },
     'tls-port': { type: 'string' },
     'sip-digest': { type: 'string' },
+    redis: { type: 'string' },
+    'redis-prefix': { type: 'string' },
+    'redis-fail': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (values.help === true) {
@@ -128,6 +135,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const target = storeTarget(values, io.env);
   const digest = values['sip-digest'] === undefined ? undefined : digestAlgorithms(values['sip-digest']);
+  const redis = redisConfig(values, io.env);
   const server = await startServer({
     ...target,
     httpHost: values['http-host'] ?? DEFAULTS.httpHost,
@@ -138,6 +146,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     ...(values['tls-key'] === undefined ? {} : { tlsKey: values['tls-key'] }),
     ...(values['tls-port'] === undefined ? {} : { tlsPort: port(values['tls-port'], '--tls-port', DEFAULTS.tlsPort) }),
     ...(digest === undefined ? {} : { digestAlgorithms: digest }),
+    ...(redis === undefined ? {} : { redis }),
     logLevel: logLevel as LevelWithSilent,
     out: { write: io.out },
   });
@@ -148,6 +157,30 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       resolve(code);
     });
   });
+}
+
+function redisConfig(
+  values: { redis?: string | undefined; 'redis-prefix'?: string | undefined; 'redis-fail'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): RedisConfig | undefined {
+  const url = values.redis ?? (env.TRUNKLINE_REDIS === '' ? undefined : env.TRUNKLINE_REDIS);
+  const fail = values['redis-fail'] ?? (env.TRUNKLINE_REDIS_FAIL === '' ? undefined : env.TRUNKLINE_REDIS_FAIL);
+  if (url === undefined || url === '') {
+    if (values['redis-prefix'] !== undefined || values['redis-fail'] !== undefined) throw new UsageError('--redis-prefix and --redis-fail need --redis');
+    return undefined;
+  }
+  try {
+    parseRedisUrl(url);
+  } catch (err) {
+    throw new UsageError(`--redis: ${(err as Error).message}`);
+  }
+  if (fail !== undefined && fail !== 'open' && fail !== 'closed') throw new UsageError('--redis-fail must be open or closed');
+  if (values['redis-prefix'] === '') throw new UsageError('--redis-prefix must not be empty');
+  return {
+    url,
+    ...(values['redis-prefix'] === undefined ? {} : { prefix: values['redis-prefix'] }),
+    ...(fail === undefined ? {} : { failMode: fail }),
+  };
 }
 
 const SIP_DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];

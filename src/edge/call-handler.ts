@@ -14,6 +14,7 @@ import type {
 } from '../sip/index.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionIndex, IndexedConnection } from './connection-index.js';
+import type { LiveState } from './live/live-state.js';
 
 /** Where a registered connection can be reached (the contact its REGISTER left, and where it came from). */
 export interface ReachableBinding {
@@ -32,6 +33,11 @@ export interface CallEngineContext {
   bindingsOf(connectionId: number): Promise<readonly ReachableBinding[]>;
   /** Value for the Server / User-Agent header when a connection asks for one. */
   readonly productName: string;
+  /**
+   * Where calls are admitted and counted: shared by several edges (Redis) when given, else the engine
+   * counts in its own memory. The edge owns it (starts and closes it).
+   */
+  readonly liveState?: LiveState | undefined;
 }
 
 export interface CallEngine {

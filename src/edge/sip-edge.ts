@@ -28,6 +28,8 @@ import { identifyCaller } from './caller-identification.js';
 import { ConnectionAuthenticator } from './connection-auth.js';
 import { ConnectionLoader } from './connection-loader.js';
 import { Registrar, type RegistrarOptions } from './registrar.js';
+import type { LiveState } from './live/live-state.js';
+import { RedisLiveState, type RedisLiveStateOptions } from './live/redis-live-state.js';
 
 export const DEFAULT_DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
 
@@ -50,6 +52,13 @@ export interface SipEdgeConfig {
   readonly timers?: Partial<TimerConfig> | undefined;
   readonly registrar?: RegistrarOptions | undefined;
   readonly pollMs?: number | undefined;
+  /**
+   * Share live call state (concurrent-call limits, active-call figures) with other edge processes through
+   * Redis (docs/edge-calls.md, "Scale-out: Redis live state"). Without it each edge counts its own calls.
+   */
+  readonly redis?: Omit<RedisLiveStateOptions, 'logger'> | undefined;
+  /** A live state made elsewhere (tests); started and closed by the edge. Wins over `redis`. */
+  readonly liveState?: LiveState | undefined;
 }
 
 export interface SipEdge {
@@ -60,6 +69,8 @@ export interface SipEdge {
   readonly loader: ConnectionLoader;
   readonly registrar: Registrar;
   readonly engine: CallEngine | undefined;
+  /** Shared live call state (Redis), when configured. */
+  readonly liveState: LiveState | undefined;
   close(): Promise<void>;
 }
 
@@ -105,11 +116,20 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
   const registrar = new Registrar(cfg.store, () => loader.index, auth, logger, product, cfg.registrar);
   let unsubscribeChanges: (() => void) | undefined;
 
+  let liveState: LiveState | undefined = cfg.liveState;
   try {
+    if (liveState === undefined && cfg.redis !== undefined && cfg.callEngine !== undefined) {
+      liveState = new RedisLiveState({ ...cfg.redis, logger: cfg.logger });
+    }
+    if (liveState !== undefined) {
+      logger.info({ edgeId: liveState.edgeId, shared: liveState.shared }, 'live call state shared with other edges');
+      await liveState.start();
+    }
     await loader.start();
     unsubscribeChanges = cfg.onConnectionsChanged?.(() => void loader.invalidate().catch((err: unknown) => logger.warn({ err }, 'connection reload failed')));
     await registrar.recover();
   } catch (err) {
+    await liveState?.close().catch(() => undefined);
     await loader.close();
     await registrar.close();
     await layer.close();
@@ -123,6 +143,7 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     logger,
     productName: product,
     bindingsOf: (id) => registrar.bindings(id),
+    liveState,
   });
 
   const respond = (tx: AnyServerTransaction, res: SipResponse): void => {
@@ -218,10 +239,12 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     loader,
     registrar,
     engine,
+    liveState,
     close() {
       closing ??= (async () => {
         unsubscribeChanges?.();
         await engine?.close().catch((err: unknown) => logger.warn({ err }, 'call engine did not close cleanly'));
+        await liveState?.close().catch((err: unknown) => logger.warn({ err }, 'live call state did not close cleanly'));
         await registrar.close();
         await loader.close();
         await layer.close();

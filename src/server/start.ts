@@ -19,6 +19,7 @@ import { DEFAULT_DIGEST_ALGORITHMS, startSipEdge, type SipEdge } from '../edge/s
 import type { CallEngineFactory } from '../edge/call-handler.js';
 import { createCallEngine } from '../edge/calls/index.js';
 import type { RegistrarOptions } from '../edge/registrar.js';
+import type { RedisLiveStateOptions } from '../edge/live/redis-live-state.js';
 import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
 import { observeConnectionWrites } from './store-events.js';
 import { registerMetrics } from './metrics.js';
@@ -38,7 +39,12 @@ export interface ServerConfig {
   readonly tlsPort: number;
   /** Digest algorithms the SIP edge offers, most preferred first. */
   readonly digestAlgorithms: readonly DigestAlgorithm[];
+  /** Shared live call state for several edge processes (`--redis`), or undefined (each edge counts its own). */
+  readonly redis: RedisConfig | undefined;
 }
+
+/** `--redis URL` and its companions (see docs/edge-calls.md, "Scale-out: Redis live state"). */
+export type RedisConfig = Omit<RedisLiveStateOptions, 'logger'>;
 
 export const DEFAULTS = {
   data: './data',
@@ -76,6 +82,8 @@ export interface ServerOptions {
   tlsKey?: string;
   tlsPort?: number;
   digestAlgorithms?: readonly DigestAlgorithm[];
+  /** Redis for live call state shared between edge processes: a URL, or the URL with options. */
+  redis?: string | RedisConfig;
   /** Run the SIP edge (default true). */
   sip?: boolean;
   /** The call engine behind the edge (default: the B2BUA). */
@@ -134,7 +142,18 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     tlsKey: options.tlsKey,
     tlsPort: options.tlsPort ?? (options.sipPort === 0 ? 0 : DEFAULTS.tlsPort),
     digestAlgorithms: options.digestAlgorithms ?? DEFAULT_DIGEST_ALGORITHMS,
+    redis: options.redis === undefined || options.redis === '' ? undefined : typeof options.redis === 'string' ? { url: options.redis } : options.redis,
   };
+}
+
+/** host:port/db of a Redis URL, without credentials. */
+function redisDisplay(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'redis';
+  }
 }
 
 /** A URL a local client can use: wildcard hosts become loopback, IPv6 gets brackets. */
@@ -202,6 +221,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         digestAlgorithms: config.digestAlgorithms,
         timers: options.sipTimers,
         registrar: options.sipRegistrar,
+        redis: config.redis,
       });
       services.push(sip);
     }
@@ -216,7 +236,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const url = clientUrl(config.httpHost, httpPort);
-    logger.info({ url, version, store: config.db === undefined ? `sqlite:${config.data}` : 'postgres' }, 'trunkline started');
+    logger.info(
+      {
+        url,
+        version,
+        store: config.db === undefined ? `sqlite:${config.data}` : 'postgres',
+        liveState: sip?.liveState === undefined ? 'memory' : `redis (edge ${sip.liveState.edgeId})`,
+      },
+      'trunkline started',
+    );
     // One write: scripts (and tests) that read the listening line find the SIP line and the first key in the
     // same chunk of a pipe.
     const lines = [`trunkline ${version}: HTTP API listening on ${url} (NetSapiens ns-api v2 at ${url}/ns-api/v2)`];
@@ -226,6 +254,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         `trunkline ${version}: SIP edge listening on ${host}:${sip.sipPort} (UDP, TCP)` +
           (sip.tlsPort === undefined ? '' : ` and ${host}:${sip.tlsPort} (TLS)`),
       );
+    }
+    if (sip?.liveState !== undefined && config.redis !== undefined) {
+      lines.push(`trunkline ${version}: live call state shared in Redis at ${redisDisplay(config.redis.url)} (edge ${sip.liveState.edgeId})`);
     }
     if (firstKey !== undefined) {
       lines.push(

@@ -20,6 +20,8 @@ import {
 } from '../model/index.js';
 import type { Backend, ErrorClass, RawRow } from './backend.js';
 import { countCallRecords, insertCallRecords, listCallRecords } from './call-records.js';
+import * as dial from './dial-plans.js';
+import type { DialPlan, DialPolicy, DialRule, DialRuleMatching, Permission } from '../model/dialplan/index.js';
 import { PreparedQuery, param } from './prepared.js';
 import {
   SETTING_COLUMNS,
@@ -38,7 +40,17 @@ import {
   type Database,
   type TenantRow,
 } from './schema.js';
-import type { ConnectionFilter, Page, RegistrationBinding, Store, TenantFilter } from './store.js';
+import type {
+  ConnectionFilter,
+  DialPlanInfo,
+  DialPlanSnapshot,
+  DialPolicyInfo,
+  DialTableFilter,
+  Page,
+  RegistrationBinding,
+  Store,
+  TenantFilter,
+} from './store.js';
 
 /** Hard cap on one page, whatever the caller asks for. */
 export const MAX_PAGE_SIZE = 10_000;
@@ -612,6 +624,130 @@ export class KyselyStore implements Store {
 
   countCallRecords(filter: CallRecordFilter): Promise<{ total: number; talkSeconds: number }> {
     return this.#guard(() => countCallRecords(this.#db, filter));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Dial plans and dial policies (src/store/dial-plans.ts)
+
+  get #dial(): dial.DialStoreContext {
+    return { db: this.#db, bool: this.#backend.encodeBool, forUpdate: this.#backend.supportsForUpdate };
+  }
+
+  createDialPlan(plan: { domain: string; name: string; description: string }): Promise<DialPlanInfo> {
+    return this.#guard(() => dial.createTable(this.#dial, 'dial_plans', plan), {
+      unique: () => dial.DIAL_ERRORS.planExists(plan.domain, plan.name),
+      foreign_key: () => dial.DIAL_ERRORS.domainNotFound(plan.domain),
+    });
+  }
+
+  getDialPlan(domain: string, name: string): Promise<DialPlan | undefined> {
+    return this.#guard(() => dial.getDialPlan(this.#dial, domain, name));
+  }
+
+  listDialPlans(filter: DialTableFilter): Promise<DialPlanInfo[]> {
+    return this.#guard(() => dial.listTable(this.#dial, 'dial_plans', filter));
+  }
+
+  countDialPlans(filter: DialTableFilter): Promise<number> {
+    return this.#guard(() => dial.countTable(this.#dial, 'dial_plans', filter));
+  }
+
+  updateDialPlan(domain: string, name: string, patch: { description?: string }): Promise<DialPlanInfo | undefined> {
+    return this.#guard(() => dial.updateTable(this.#dial, 'dial_plans', domain, name, patch));
+  }
+
+  deleteDialPlan(domain: string, name: string): Promise<boolean> {
+    return this.#guard(() => dial.deleteTable(this.#dial, 'dial_plans', domain, name));
+  }
+
+  createDialRule(rule: DialRule): Promise<DialRule> {
+    return this.#guard(() => dial.createDialRule(this.#dial, rule), {
+      unique: () => dial.DIAL_ERRORS.ruleExists(rule.dialPlan),
+      foreign_key: () => dial.DIAL_ERRORS.planNotFound(rule.domain, rule.dialPlan),
+    });
+  }
+
+  getDialRule(domain: string, plan: string, matching: DialRuleMatching): Promise<DialRule | undefined> {
+    return this.#guard(() => dial.getDialRule(this.#dial, domain, plan, matching));
+  }
+
+  listDialRules(domain: string, plan: string, page?: Page): Promise<DialRule[] | undefined> {
+    return this.#guard(() => dial.listDialRules(this.#dial, domain, plan, page));
+  }
+
+  countDialRules(domain: string, plan: string): Promise<number | undefined> {
+    return this.#guard(() => dial.countDialRules(this.#dial, domain, plan));
+  }
+
+  updateDialRule(domain: string, plan: string, matching: DialRuleMatching, update: (current: DialRule) => DialRule): Promise<DialRule | undefined> {
+    return this.#guard(() => dial.updateDialRule(this.#dial, domain, plan, matching, update), {
+      unique: () => dial.DIAL_ERRORS.ruleExists(plan),
+    });
+  }
+
+  deleteDialRule(domain: string, plan: string, matching: DialRuleMatching): Promise<boolean> {
+    return this.#guard(() => dial.deleteDialRule(this.#dial, domain, plan, matching));
+  }
+
+  async createDialPolicy(policy: { domain: string; name: string; description: string }): Promise<DialPolicyInfo> {
+    const info = await this.#guard(() => dial.createTable(this.#dial, 'dial_policies', policy), {
+      unique: () => dial.DIAL_ERRORS.policyExists(policy.domain, policy.name),
+      foreign_key: () => dial.DIAL_ERRORS.domainNotFound(policy.domain),
+    });
+    return dial.planInfoToPolicy(info);
+  }
+
+  getDialPolicy(domain: string, name: string): Promise<DialPolicy | undefined> {
+    return this.#guard(() => dial.getDialPolicy(this.#dial, domain, name));
+  }
+
+  async listDialPolicies(filter: DialTableFilter): Promise<DialPolicyInfo[]> {
+    return (await this.#guard(() => dial.listTable(this.#dial, 'dial_policies', filter))).map(dial.planInfoToPolicy);
+  }
+
+  countDialPolicies(filter: DialTableFilter): Promise<number> {
+    return this.#guard(() => dial.countTable(this.#dial, 'dial_policies', filter));
+  }
+
+  async updateDialPolicy(domain: string, name: string, patch: { description?: string }): Promise<DialPolicyInfo | undefined> {
+    const info = await this.#guard(() => dial.updateTable(this.#dial, 'dial_policies', domain, name, patch));
+    return info === undefined ? undefined : dial.planInfoToPolicy(info);
+  }
+
+  deleteDialPolicy(domain: string, name: string): Promise<boolean> {
+    return this.#guard(() => dial.deleteTable(this.#dial, 'dial_policies', domain, name));
+  }
+
+  createPermission(permission: Permission): Promise<Permission> {
+    return this.#guard(() => dial.createPermission(this.#dial, permission), {
+      unique: () => dial.DIAL_ERRORS.permissionExists(permission.dialPolicy, permission.match),
+      foreign_key: () => dial.DIAL_ERRORS.policyNotFound(permission.domain, permission.dialPolicy),
+    });
+  }
+
+  getPermission(domain: string, policy: string, match: string): Promise<Permission | undefined> {
+    return this.#guard(() => dial.getPermission(this.#dial, domain, policy, match));
+  }
+
+  listPermissions(domain: string, policy: string, page?: Page): Promise<Permission[] | undefined> {
+    return this.#guard(() => dial.listPermissions(this.#dial, domain, policy, page));
+  }
+
+  updatePermission(
+    domain: string,
+    policy: string,
+    match: string,
+    patch: { mode?: Permission['mode']; reason?: string },
+  ): Promise<Permission | undefined> {
+    return this.#guard(() => dial.updatePermission(this.#dial, domain, policy, match, patch));
+  }
+
+  deletePermission(domain: string, policy: string, match: string): Promise<boolean> {
+    return this.#guard(() => dial.deletePermission(this.#dial, domain, policy, match));
+  }
+
+  loadDialPlans(): Promise<DialPlanSnapshot> {
+    return this.#guard(() => dial.loadDialPlans(this.#dial));
   }
 
   async purgeExpiredRegistrations(now: Date): Promise<number> {

@@ -295,12 +295,108 @@ function migration003(f: SqlFlavor): Migration {
   };
 }
 
+/**
+ * 004: NetSapiens dial plans, dial rules, dial policies and permissions. Plans and policies belong to a tenant
+ * (or to no tenant for system-wide `*` ones) and go with it (`ON DELETE CASCADE`: a domain can only be deleted once
+ * its connections are gone, and nothing else refers to its tables); rules and permissions go with their plan or
+ * policy. Every write bumps `connections_version` (the triggers of migration 002 extended to these tables), so
+ * the SIP edge, which polls that counter, reloads its copy of the dial plans as it does its connections.
+ */
+function migration004(f: SqlFlavor): Migration {
+  const boolDefault = (v: boolean) => (f.kind === 'sqlite' ? (v ? 1 : 0) : v);
+  const identity = (c: ColumnDefinitionBuilder) =>
+    f.kind === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity();
+  const text = (def: string) => (c: ColumnDefinitionBuilder) => c.notNull().defaultTo(def);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      for (const table of ['dial_plans', 'dial_policies']) {
+        await db.schema
+          .createTable(table)
+          .addColumn('id', 'integer', identity)
+          .addColumn('domain', f.text, (c) => c.notNull())
+          .addColumn('name', f.text, (c) => c.notNull())
+          .addColumn('tenant_name', f.text, (c) => c.references('tenants.name').onDelete('cascade'))
+          .addColumn('description', f.text, text(''))
+          .addColumn('created_at', f.timestamp, (c) => c.notNull())
+          .addColumn('last_modified', f.timestamp, (c) => c.notNull())
+          .addUniqueConstraint(`${table}_identity_uq`, ['domain', 'name'])
+          .addCheckConstraint(
+            `${table}_tenant_ck`,
+            sql`(domain = '*' and tenant_name is null) or (domain <> '*' and tenant_name = domain)`,
+          )
+          .execute();
+        await db.schema.createIndex(`${table}_tenant_idx`).on(table).column('tenant_name').execute();
+      }
+
+      let rules = db.schema
+        .createTable('dial_rules')
+        .addColumn('id', 'integer', identity)
+        .addColumn('plan_id', 'integer', (c) => c.notNull().references('dial_plans.id').onDelete('cascade'))
+        .addColumn('rule_id', f.text, (c) => c.notNull());
+      for (const column of ['match_to_uri', 'match_from_uri', 'match_day_of_week', 'match_start_date', 'match_end_date', 'match_start_time', 'match_end_time']) {
+        rules = rules.addColumn(column, f.text, text(column === 'match_to_uri' ? '' : '*'));
+      }
+      rules = rules.addColumn('enabled', f.bool, (c) => {
+        const col = c.notNull().defaultTo(boolDefault(true));
+        return f.kind === 'sqlite' ? col.check(sql`enabled in (0, 1)`) : col;
+      });
+      for (const [column, def] of [
+        ['application', 'to-user'],
+        ['parameter', ''],
+        ['destination_scheme', '[*]'],
+        ['destination_user', ''],
+        ['destination_host', '[*]'],
+        ['source_name', '[*]'],
+        ['source_scheme', '[*]'],
+        ['source_user', '[*]'],
+        ['source_host', '[*]'],
+        ['description', ''],
+      ] as const) {
+        rules = rules.addColumn(column, f.text, text(def));
+      }
+      await rules
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .addColumn('last_modified', f.timestamp, (c) => c.notNull())
+        .addUniqueConstraint('dial_rules_identity_uq', ['plan_id', 'rule_id'])
+        .execute();
+
+      await db.schema
+        .createTable('dial_permissions')
+        .addColumn('id', 'integer', identity)
+        .addColumn('policy_id', 'integer', (c) => c.notNull().references('dial_policies.id').onDelete('cascade'))
+        .addColumn('match', f.text, (c) => c.notNull())
+        .addColumn('mode', f.text, (c) => c.notNull().check(sql`mode in ('permit', 'deny')`))
+        .addColumn('reason', f.text, text(''))
+        .addColumn('created_at', f.timestamp, (c) => c.notNull())
+        .addUniqueConstraint('dial_permissions_identity_uq', ['policy_id', 'match'])
+        .execute();
+
+      const tables = ['dial_plans', 'dial_rules', 'dial_policies', 'dial_permissions'];
+      if (f.kind === 'sqlite') {
+        const bump = 'update connections_version set version = version + 1 where id = 1';
+        for (const table of tables) {
+          for (const event of ['insert', 'update', 'delete']) {
+            await sql.raw(`create trigger ${table}_version_after_${event} after ${event} on ${table} begin ${bump}; end`).execute(db);
+          }
+        }
+        return;
+      }
+      // PostgreSQL: the row-trigger function of migration 002 (its search_path pinned to this schema).
+      for (const table of tables) {
+        await sql`create trigger ${sql.id(`${table}_version_bump`)} after insert or update or delete on ${sql.id(table)}
+          for each row execute function connections_version_bump()`.execute(db);
+      }
+    },
+  };
+}
+
 /** All migrations, by name; names sort in application order. */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '001_initial': migration001(flavor),
     '002_connections_version': migration002(flavor),
     '003_call_records': migration003(flavor),
+    '004_dial_plans': migration004(flavor),
   };
 }
 

@@ -131,8 +131,72 @@ export interface CallRecordsTable {
   record: string;
 }
 
+/** NetSapiens dial plans (migration 004): one row per (domain, name); `*` = system-wide (no tenant). */
+export interface DialPlansTable {
+  id: Generated<number>;
+  domain: string;
+  name: string;
+  /** `domain` for a tenant's plan, NULL for a system-wide (`*`) one: the foreign key to `tenants` (cascade). */
+  tenant_name: string | null;
+  description: string;
+  created_at: Timestamp;
+  last_modified: Timestamp;
+}
+
+/** Dial rules of a plan, in insertion order (`id`); `rule_id` is the vendor's `dialrule` id of the matching fields. */
+export interface DialRulesTable {
+  id: Generated<number>;
+  plan_id: number;
+  rule_id: string;
+  match_to_uri: string;
+  match_from_uri: string;
+  match_day_of_week: string;
+  match_start_date: string;
+  match_end_date: string;
+  match_start_time: string;
+  match_end_time: string;
+  enabled: Bool;
+  application: string;
+  parameter: string;
+  destination_scheme: string;
+  destination_user: string;
+  destination_host: string;
+  source_name: string;
+  source_scheme: string;
+  source_user: string;
+  source_host: string;
+  description: string;
+  created_at: Timestamp;
+  last_modified: Timestamp;
+}
+
+/** Dial policies (migration 004): one row per (domain, name), like dial plans. */
+export interface DialPoliciesTable {
+  id: Generated<number>;
+  domain: string;
+  name: string;
+  tenant_name: string | null;
+  description: string;
+  created_at: Timestamp;
+  last_modified: Timestamp;
+}
+
+/** Permissions of a policy: one per (policy, match), listed in insertion order (`id`). */
+export interface DialPermissionsTable {
+  id: Generated<number>;
+  policy_id: number;
+  match: string;
+  mode: string;
+  reason: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   call_records: CallRecordsTable;
+  dial_plans: DialPlansTable;
+  dial_rules: DialRulesTable;
+  dial_policies: DialPoliciesTable;
+  dial_permissions: DialPermissionsTable;
   tenants: TenantsTable;
   connections: ConnectionsTable;
   connection_live: ConnectionLiveTable;

@@ -21,6 +21,7 @@ import type {
   NewConnection,
   Tenant,
 } from '../model/index.js';
+import type { DialPlan, DialPolicy, DialRule, DialRuleMatching, Permission } from '../model/dialplan/index.js';
 
 export interface Page {
   /** Zero-based offset (NetSapiens `start`). */
@@ -42,6 +43,23 @@ export interface ConnectionFilter extends Page {
   termMatchPattern?: string;
   /** Only records created through this dialect's extension (e.g. Wavix lists only trunks with ext.wavix). */
   hasExtension?: 'wavix' | 'enswitch';
+}
+
+/** Dial plan and dial policy listings: one domain, or the domains of a reseller (as `ConnectionFilter`). */
+export interface DialTableFilter extends Page {
+  domain?: string;
+  reseller?: string;
+}
+
+/** A dial plan without its rules (listings); `id` is the store's (the vendor's `dialplan_id`). */
+export type DialPlanInfo = Omit<DialPlan, 'rules' | 'id'> & { id: number };
+/** A dial policy without its permissions (listings). */
+export type DialPolicyInfo = Omit<DialPolicy, 'permissions'>;
+
+/** Every dial plan (with its rules, in store order) and every dial policy (with its permissions): the edge's copy. */
+export interface DialPlanSnapshot {
+  plans: DialPlan[];
+  policies: DialPolicy[];
 }
 
 export interface RegistrationBinding {
@@ -111,6 +129,60 @@ export interface Store {
   /** Newest first; `limit` defaults to 100, at most 10,000. */
   listCallRecords(filter: CallRecordFilter): Promise<CallRecord[]>;
   countCallRecords(filter: CallRecordFilter): Promise<{ total: number; talkSeconds: number }>;
+
+  // Dial plans, dial rules, dial policies, permissions (NetSapiens; domain `*` = system-wide).
+  // Creates need the parent (the domain's tenant, except `*`; the plan or policy): NOT_FOUND otherwise.
+  // Duplicates (plan or policy name in a domain, a rule's matching fields in a plan, a permission's match in a
+  // policy) are CONFLICT. Every write changes `connectionsVersion()`. The store checks types, not grammar:
+  // callers validate with src/model/dialplan first.
+  createDialPlan(plan: { domain: string; name: string; description: string }): Promise<DialPlanInfo>;
+  /** The plan with its rules in store (insertion) order. */
+  getDialPlan(domain: string, name: string): Promise<DialPlan | undefined>;
+  /** Ordered by domain, then name. */
+  listDialPlans(filter: DialTableFilter): Promise<DialPlanInfo[]>;
+  countDialPlans(filter: DialTableFilter): Promise<number>;
+  updateDialPlan(domain: string, name: string, patch: { description?: string }): Promise<DialPlanInfo | undefined>;
+  /** Deletes its rules too. */
+  deleteDialPlan(domain: string, name: string): Promise<boolean>;
+
+  /** `rule.domain`/`rule.dialPlan` name the plan. */
+  createDialRule(rule: DialRule): Promise<DialRule>;
+  /** A rule is addressed by its matching fields (the vendor's `dialrule` id is their base64). */
+  getDialRule(domain: string, plan: string, matching: DialRuleMatching): Promise<DialRule | undefined>;
+  /** Rules in store order; undefined when the plan does not exist. */
+  listDialRules(domain: string, plan: string, page?: Page): Promise<DialRule[] | undefined>;
+  countDialRules(domain: string, plan: string): Promise<number | undefined>;
+  /**
+   * Read-modify-write in one transaction, as `updateConnection`: `update` may throw (nothing is written); the
+   * result may not move the rule to another plan. Undefined when the rule is absent.
+   */
+  updateDialRule(domain: string, plan: string, matching: DialRuleMatching, update: (current: DialRule) => DialRule): Promise<DialRule | undefined>;
+  deleteDialRule(domain: string, plan: string, matching: DialRuleMatching): Promise<boolean>;
+
+  createDialPolicy(policy: { domain: string; name: string; description: string }): Promise<DialPolicyInfo>;
+  /** The policy with its permissions in store (insertion) order. */
+  getDialPolicy(domain: string, name: string): Promise<DialPolicy | undefined>;
+  listDialPolicies(filter: DialTableFilter): Promise<DialPolicyInfo[]>;
+  countDialPolicies(filter: DialTableFilter): Promise<number>;
+  updateDialPolicy(domain: string, name: string, patch: { description?: string }): Promise<DialPolicyInfo | undefined>;
+  /** Deletes its permissions too. */
+  deleteDialPolicy(domain: string, name: string): Promise<boolean>;
+
+  /** `permission.domain`/`permission.dialPolicy` name the policy; `createdAt` is set by the store. */
+  createPermission(permission: Permission): Promise<Permission>;
+  getPermission(domain: string, policy: string, match: string): Promise<Permission | undefined>;
+  /** Undefined when the policy does not exist. */
+  listPermissions(domain: string, policy: string, page?: Page): Promise<Permission[] | undefined>;
+  updatePermission(
+    domain: string,
+    policy: string,
+    match: string,
+    patch: { mode?: Permission['mode']; reason?: string },
+  ): Promise<Permission | undefined>;
+  deletePermission(domain: string, policy: string, match: string): Promise<boolean>;
+
+  /** Everything at once, for the SIP edge's in-memory copy (four reads, no paging). */
+  loadDialPlans(): Promise<DialPlanSnapshot>;
 
   // Credentials
   createApiKey(record: ApiKeyRecord): Promise<void>;

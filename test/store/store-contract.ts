@@ -21,6 +21,7 @@ import {
   type LoginRecord,
   type NewConnection,
 } from '../../src/model/index.js';
+import { buildDialRule, buildPermission, dialRuleId, type DialRule } from '../../src/model/dialplan/index.js';
 import { openStore, type OpenStoreOptions } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -960,6 +961,216 @@ export function storeContract(label: string, harness: StoreHarness, options: { s
         assert.equal(await store.deleteLogin('admin'), false);
         assert.equal(await store.getLogin('admin'), undefined);
         assert.ok(await store.getLogin('Admin'));
+      });
+    });
+    describe('dial plans', () => {
+      const rule = (plan: string, to: string, patch: Record<string, unknown> = {}, domain = 'acme'): DialRule =>
+        buildDialRule({ domain, dialPlan: plan, matchToUri: to, destinationUser: '[*]', ...patch });
+      /** Every rule field away from its default, so a swapped or dropped column shows. */
+      const everyRuleField = (plan: string): DialRule =>
+        rule(plan, 'sip:1555??????@*', {
+          matchFromUri: 'sip:2125550100@pbx.example',
+          matchDayOfWeek: '[1-5]',
+          matchStartDate: '2026-01-01',
+          matchEndDate: '2026-12-31',
+          matchStartTime: '08:00',
+          matchEndTime: '17:59',
+          enabled: false,
+          application: 'to-connection',
+          parameter: 'X-Header: ü\'"\\ %_',
+          destinationScheme: 'sip:',
+          destinationUser: '1[*]',
+          destinationHost: 'carrier.example',
+          sourceName: 'Sales [*]',
+          sourceScheme: '<Null>',
+          sourceUser: '<OwnCidNmbr>',
+          sourceHost: '<OwnDomain>',
+          description: 'every field',
+        });
+
+      it('plans: create, get, list, count, update, delete; `*` needs no tenant; 404 and 409 as for connections', { skip }, async () => {
+        const store = await seeded();
+        const created = await store.createDialPlan({ domain: 'acme', name: 'default', description: 'Acme plan' });
+        assert.equal(typeof created.id, 'number');
+        assert.deepEqual({ ...created, id: 0 }, { id: 0, domain: 'acme', name: 'default', description: 'Acme plan' });
+        await store.createDialPlan({ domain: '*', name: 'carriers', description: 'system' });
+        await store.createDialPlan({ domain: 'beta', name: 'default', description: 'Beta plan' });
+        await store.createDialPlan({ domain: 'gamma', name: 'Default', description: '' });
+        await expectKind(store.createDialPlan({ domain: 'acme', name: 'default', description: 'again' }), 'CONFLICT', /default.*acme/);
+        await expectKind(store.createDialPlan({ domain: 'nowhere', name: 'x', description: '' }), 'NOT_FOUND', /nowhere/);
+        assert.deepEqual(await store.getDialPlan('acme', 'default'), { ...created, rules: [] });
+        assert.equal(await store.getDialPlan('acme', 'Default'), undefined, 'names are case-sensitive');
+        assert.equal(await store.getDialPlan('beta', 'carriers'), undefined);
+
+        const names = (list: { domain: string; name: string }[]) => list.map((p) => `${p.domain}/${p.name}`);
+        assert.deepEqual(names(await store.listDialPlans({})), ['*/carriers', 'acme/default', 'beta/default', 'gamma/Default']);
+        assert.deepEqual(names(await store.listDialPlans({ domain: 'acme' })), ['acme/default']);
+        assert.deepEqual(names(await store.listDialPlans({ reseller: 'r1' })), ['acme/default', 'beta/default']);
+        assert.deepEqual(names(await store.listDialPlans({ start: 1, limit: 2 })), ['acme/default', 'beta/default']);
+        assert.equal(await store.countDialPlans({}), 4);
+        assert.equal(await store.countDialPlans({ reseller: 'r2' }), 1);
+
+        const updated = await store.updateDialPlan('acme', 'default', { description: 'changed' });
+        assert.equal(updated?.description, 'changed');
+        assert.equal(updated?.id, created.id);
+        assert.equal(await store.updateDialPlan('acme', 'missing', { description: 'x' }), undefined);
+        assert.equal(await store.deleteDialPlan('acme', 'default'), true);
+        assert.equal(await store.deleteDialPlan('acme', 'default'), false);
+        assert.equal(await store.getDialPlan('acme', 'default'), undefined);
+        await expectKind(store.createDialPlan({ domain: 'acme', name: '', description: '' }), 'VALIDATION');
+      });
+
+      it('rules: every field round-trips, kept in insertion order, addressed by their matching fields', { skip }, async () => {
+        const store = await seeded();
+        await store.createDialPlan({ domain: 'acme', name: 'p', description: '' });
+        const full = everyRuleField('p');
+        assert.deepEqual(await store.createDialRule(full), full);
+        const catchAll = rule('p', 'sip:*@*', { application: 'to-connection' });
+        const n911 = rule('p', 'sip:911@*');
+        await store.createDialRule(catchAll);
+        await store.createDialRule(n911);
+        assert.deepEqual(await store.getDialRule('acme', 'p', full), full);
+        assert.deepEqual(await store.listDialRules('acme', 'p'), [full, catchAll, n911]);
+        assert.deepEqual(await store.listDialRules('acme', 'p', { start: 1, limit: 1 }), [catchAll]);
+        assert.deepEqual((await store.getDialPlan('acme', 'p'))?.rules, [full, catchAll, n911]);
+        assert.equal(await store.countDialRules('acme', 'p'), 3);
+        assert.equal(await store.listDialRules('acme', 'missing'), undefined);
+        assert.equal(await store.countDialRules('acme', 'missing'), undefined);
+        assert.equal(await store.getDialRule('acme', 'p', rule('p', 'sip:912@*')), undefined);
+
+        // The same matching fields are one rule; any difference in them makes another.
+        await expectKind(store.createDialRule({ ...n911, description: 'other' }), 'CONFLICT', /matching fields/);
+        await store.createDialRule({ ...n911, matchDayOfWeek: '0' });
+        await expectKind(store.createDialRule(rule('missing', 'sip:1@*')), 'NOT_FOUND', /missing/);
+        await expectKind(store.createDialRule(rule('p', 'sip:1@*', {}, 'beta')), 'NOT_FOUND', /beta/);
+        await expectKind(store.createDialRule({ ...rule('p', 'sip:2@*'), enabled: 'yes' as unknown as boolean }), 'VALIDATION');
+        assert.equal(await store.countDialRules('acme', 'p'), 4);
+      });
+
+      it('rules: update is read-modify-write (a throwing callback writes nothing); delete; a plan delete takes its rules', { skip }, async () => {
+        const store = await seeded();
+        await store.createDialPlan({ domain: 'acme', name: 'p', description: '' });
+        const r = await store.createDialRule(rule('p', 'sip:1555*@*'));
+        const other = await store.createDialRule(rule('p', 'sip:1666*@*'));
+        const updated = await store.updateDialRule('acme', 'p', r, (c) => ({ ...c, application: 'to-connection', parameter: 'sip*@carrier' }));
+        assert.equal(updated?.application, 'to-connection');
+        assert.deepEqual(await store.getDialRule('acme', 'p', r), updated);
+        await assert.rejects(store.updateDialRule('acme', 'p', r, () => { throw new Error('refused'); }), /refused/);
+        assert.deepEqual(await store.getDialRule('acme', 'p', r), updated);
+        await expectKind(store.updateDialRule('acme', 'p', r, (c) => ({ ...c, matchToUri: other.matchToUri })), 'CONFLICT');
+        await expectKind(store.updateDialRule('acme', 'p', r, (c) => ({ ...c, dialPlan: 'q' })), 'VALIDATION');
+        assert.equal(await store.updateDialRule('acme', 'p', rule('p', 'sip:9@*'), (c) => c), undefined);
+        assert.equal(await store.updateDialRule('acme', 'nope', r, (c) => c), undefined);
+        assert.equal(await store.deleteDialRule('acme', 'p', r), true);
+        assert.equal(await store.deleteDialRule('acme', 'p', r), false);
+        assert.equal(await store.deleteDialRule('beta', 'p', other), false);
+        assert.deepEqual(await store.listDialRules('acme', 'p'), [other]);
+        assert.equal(await store.deleteDialPlan('acme', 'p'), true);
+        await store.createDialPlan({ domain: 'acme', name: 'p', description: '' });
+        assert.deepEqual(await store.listDialRules('acme', 'p'), [], 'the old rules went with the old plan');
+      });
+
+      it('policies and permissions: create, get, list, update, delete, 404 and 409', { skip }, async () => {
+        const store = await seeded();
+        assert.deepEqual(await store.createDialPolicy({ domain: 'acme', name: 'no-premium', description: 'x' }), {
+          domain: 'acme',
+          name: 'no-premium',
+          description: 'x',
+        });
+        await store.createDialPolicy({ domain: '*', name: 'global', description: '' });
+        await expectKind(store.createDialPolicy({ domain: 'acme', name: 'no-premium', description: '' }), 'CONFLICT');
+        await expectKind(store.createDialPolicy({ domain: 'nowhere', name: 'p', description: '' }), 'NOT_FOUND');
+        assert.deepEqual((await store.listDialPolicies({})).map((p) => `${p.domain}/${p.name}`), ['*/global', 'acme/no-premium']);
+        assert.equal(await store.countDialPolicies({ domain: 'acme' }), 1);
+        assert.equal((await store.updateDialPolicy('acme', 'no-premium', { description: 'y' }))?.description, 'y');
+        assert.equal(await store.updateDialPolicy('acme', 'nope', { description: 'y' }), undefined);
+
+        const allow = buildPermission({ dialPolicy: 'no-premium', domain: 'acme', match: '*', mode: 'permit', reason: 'default' });
+        const deny = buildPermission({ dialPolicy: 'no-premium', domain: 'acme', match: 'sip:1900*@*', mode: 'deny', reason: 'premium' });
+        const a = await store.createPermission(allow);
+        assert.match(a.createdAt ?? '', ISO);
+        assert.deepEqual({ ...a, createdAt: null }, allow);
+        await store.createPermission(deny);
+        await expectKind(store.createPermission(deny), 'CONFLICT', /1900/);
+        await expectKind(store.createPermission({ ...deny, dialPolicy: 'nope' }), 'NOT_FOUND', /nope/);
+        await expectKind(store.createPermission({ ...deny, match: 'x', mode: 'maybe' as 'deny' }), 'VALIDATION');
+        const listed = await store.listPermissions('acme', 'no-premium');
+        assert.deepEqual(listed?.map((p) => [p.match, p.mode]), [['*', 'permit'], ['sip:1900*@*', 'deny']]);
+        assert.equal(await store.listPermissions('acme', 'nope'), undefined);
+        assert.deepEqual((await store.getDialPolicy('acme', 'no-premium'))?.permissions, listed);
+        assert.deepEqual(await store.getPermission('acme', 'no-premium', '*'), listed?.[0]);
+        const changed = await store.updatePermission('acme', 'no-premium', '*', { mode: 'deny', reason: 'closed' });
+        assert.deepEqual([changed?.mode, changed?.reason, changed?.createdAt], ['deny', 'closed', a.createdAt]);
+        assert.equal(await store.updatePermission('acme', 'no-premium', 'nope', { mode: 'deny' }), undefined);
+        assert.equal(await store.updatePermission('*', 'no-premium', '*', { mode: 'deny' }), undefined);
+        assert.equal(await store.deletePermission('acme', 'no-premium', '*'), true);
+        assert.equal(await store.deletePermission('acme', 'no-premium', '*'), false);
+        assert.equal(await store.deleteDialPolicy('acme', 'no-premium'), true);
+        assert.equal(await store.getPermission('acme', 'no-premium', 'sip:1900*@*'), undefined);
+        assert.equal(await store.deleteDialPolicy('acme', 'no-premium'), false);
+      });
+
+      it('loadDialPlans returns everything at once; a deleted domain takes its plans and policies along', { skip }, async () => {
+        const store = await seeded();
+        assert.deepEqual(await store.loadDialPlans(), { plans: [], policies: [] });
+        await store.createDialPlan({ domain: 'acme', name: 'p', description: '' });
+        await store.createDialPlan({ domain: '*', name: 'p', description: 'sys' });
+        const r1 = await store.createDialRule(rule('p', 'sip:1@*'));
+        const r2 = await store.createDialRule(rule('p', 'sip:2@*', {}, '*'));
+        const r3 = await store.createDialRule(rule('p', 'sip:3@*'));
+        await store.createDialPolicy({ domain: 'acme', name: 'pol', description: '' });
+        await store.createPermission(buildPermission({ dialPolicy: 'pol', domain: 'acme', match: '*', mode: 'permit', reason: '' }));
+        const snap = await store.loadDialPlans();
+        assert.deepEqual(snap.plans.map((p) => [p.domain, p.name, p.rules.map(dialRuleId)]), [
+          ['*', 'p', [dialRuleId(r2)]],
+          ['acme', 'p', [dialRuleId(r1), dialRuleId(r3)]],
+        ]);
+        assert.deepEqual(snap.plans[1], await store.getDialPlan('acme', 'p'));
+        assert.deepEqual(snap.policies, [await store.getDialPolicy('acme', 'pol')]);
+
+        assert.equal(await store.deleteTenant('acme'), true);
+        const after = await store.loadDialPlans();
+        assert.deepEqual(after.plans.map((p) => p.domain), ['*']);
+        assert.deepEqual(after.policies, []);
+      });
+
+      it('every dial plan, rule, policy and permission write changes connectionsVersion; reads and refused writes do not', { skip }, async () => {
+        const store = await seeded();
+        let v = await store.connectionsVersion();
+        const changed = async (what: string) => {
+          const next = await store.connectionsVersion();
+          assert.notEqual(next, v, `${what} must change the version`);
+          v = next;
+        };
+        const unchanged = async (what: string) => assert.equal(await store.connectionsVersion(), v, `${what} must not change the version`);
+        await store.createDialPlan({ domain: 'acme', name: 'p', description: '' });
+        await changed('plan create');
+        const r = await store.createDialRule(rule('p', 'sip:1@*'));
+        await changed('rule create');
+        await store.updateDialRule('acme', 'p', r, (c) => ({ ...c, description: 'x' }));
+        await changed('rule update');
+        await store.updateDialPlan('acme', 'p', { description: 'x' });
+        await changed('plan update');
+        await store.getDialPlan('acme', 'p');
+        await store.listDialPlans({});
+        await store.loadDialPlans();
+        await expectKind(store.createDialRule(r), 'CONFLICT');
+        await expectKind(store.createDialPlan({ domain: 'acme', name: 'p', description: '' }), 'CONFLICT');
+        await unchanged('reads and refused writes');
+        await store.createDialPolicy({ domain: 'acme', name: 'pol', description: '' });
+        await changed('policy create');
+        await store.createPermission(buildPermission({ dialPolicy: 'pol', domain: 'acme', match: '*', mode: 'permit', reason: '' }));
+        await changed('permission create');
+        await store.updatePermission('acme', 'pol', '*', { reason: 'r' });
+        await changed('permission update');
+        await store.deletePermission('acme', 'pol', '*');
+        await changed('permission delete');
+        await store.deleteDialRule('acme', 'p', r);
+        await changed('rule delete');
+        await store.deleteDialPlan('acme', 'p');
+        await changed('plan delete');
+        await store.deleteDialPolicy('acme', 'pol');
+        await changed('policy delete');
       });
     });
   });

@@ -9,6 +9,8 @@ import { registerApiKeyRoutes } from './apikeys.js';
 import { registerCdrRoutes } from './cdrs.js';
 import { formatError, parseConnectionBody, serializeConnection } from './codec.js';
 import { registerConnectionRoutes } from './connections.js';
+import { registerDialPlanRoutes } from './dialplans.js';
+import { registerDialPolicyRoutes } from './dialpolicy.js';
 import { registerDomainRoutes } from './domains.js';
 import { NS_KEY_FORMAT } from './keys.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -48,6 +50,8 @@ export function netsapiensDialect(): ApiDialect {
         registerDomainRoutes(authed, ctx);
         registerApiKeyRoutes(authed, ctx);
         registerCdrRoutes(authed, ctx);
+        registerDialPlanRoutes(authed, ctx);
+        registerDialPolicyRoutes(authed, ctx);
       });
     },
   };

@@ -36,9 +36,9 @@ import {
 import type { IndexedConnection } from '../connection-index.js';
 import { Dialog, type LegName } from './dialog.js';
 import { fromNameAddr, identityOf, sipUri, toNameAddr } from './identity.js';
-import { checkLimits } from './limits.js';
+import { admitCall } from './limits.js';
 import { applyHeaderOps, copyEndToEnd, localContact, nextMaxForwards, policeBody } from './relay.js';
-import { findTermConnection, resolveTarget, subjectOfUri, type Target } from './routing.js';
+import { resolveTarget, routeOutgoing, subjectOfUri, type Target } from './routing.js';
 import type { EngineServices } from './services.js';
 
 export type CallState = 'routing' | 'calling' | 'early' | 'answered' | 'confirmed' | 'ended';
@@ -177,25 +177,44 @@ export class Call {
     // Routing sees the number after the origin's own rewrite (Wavix rewrite_cond/rewrite_prefix).
     const subject = subjectOfUri(this.aReq.uri);
     if (subject === undefined) return this.fail(416, 'Unsupported URI Scheme');
-    const dialled = this.origOutcome.identity.requestUser;
-    const dest = findTermConnection(svc.index(), { ...subject, user: dialled === '' ? undefined : dialled }, c.id);
-    if (dest === undefined) return this.fail(404, 'No Route');
+    const routed = routeOutgoing({ index: svc.index(), dialPlans: svc.dialPlans, origin: this.origin, identity: this.origOutcome.identity, subject, logger: this.log });
+    if (!routed.ok) return this.fail(routed.status, routed.reason, routed.headers);
+    this.origOutcome = { ...this.origOutcome, identity: routed.identity };
+    const dest = routed.dest;
     this.dest = dest;
     this.bPolicy = sdpPolicyOf(dest.connection);
     if (!dest.connection.termEnabled) return this.fail(403, 'Termination Disabled');
 
-    const refusal = checkLimits(c, dest.connection, svc.live, 'trunkline');
-    if (refusal !== undefined) {
-      this.log.info({ callId: this.id, limit: refusal.limit, connectionId: refusal.connectionId }, 'call refused: limit reached');
-      return this.fail(503, refusal.reason, [['Warning', refusal.warning]]);
-    }
-
-    // From here the call counts (ringing included) and has a bounded life.
-    svc.live.start(c.id, 'orig');
-    svc.live.start(dest.connection.id, 'term');
-    this.counted = true;
+    // Limits: the slots are checked and taken in one step (atomically across edges with Redis, so it may wait
+    // for a reply). The call is tracked first so that a CANCEL or a shutdown meanwhile finds it.
     svc.track(this);
     svc.registerDialog(this, this.a);
+    admitCall(c, dest.connection, svc.live, 'trunkline')
+      .then((refusal) => {
+        if (refusal !== undefined) {
+          if (this.state === 'ended') return;
+          this.log.info({ callId: this.id, limit: refusal.limit, connectionId: refusal.connectionId }, 'call refused: limit reached');
+          return this.fail(503, refusal.reason, [['Warning', refusal.warning]]);
+        }
+        if (this.state !== 'routing') {
+          // Ended (CANCEL, shutdown) while the slots were being taken: give them back.
+          svc.live.end(c.id, 'orig', 0);
+          svc.live.end(dest.connection.id, 'term', 0);
+          return;
+        }
+        this.admitted(dest, maxForwards);
+      })
+      .catch((err: unknown) => {
+        this.log.error({ err, callId: this.id }, 'call setup failed');
+        this.fail(500, 'Server Internal Error');
+      });
+  }
+
+  /** The call fits its limits and its slots are taken. */
+  private admitted(dest: IndexedConnection, maxForwards: number): void {
+    const svc = this.svc;
+    // From here the call counts (ringing included) and has a bounded life.
+    this.counted = true;
     this.noAnswerTimer = setTimeout(() => {
       this.log.info({ callId: this.id }, 'no answer: cancelling (Timer C)');
       void this.teardown(408, 'No Answer');

@@ -20,6 +20,7 @@ import { Call, type InviteRelay } from './call.js';
 import { dialogKey, type Dialog } from './dialog.js';
 import { LiveCounters } from './live-counters.js';
 import { CallRecorder } from './call-records.js';
+import { DialPlanBook } from './routing.js';
 import { DEFAULT_ENGINE_OPTIONS, type CallEngineOptions, type EngineServices, type ResolvedEngineOptions } from './services.js';
 
 interface DialogEntry {
@@ -38,6 +39,7 @@ function safeTag(read: () => string | undefined): string | undefined {
 export class B2buaEngine implements CallEngine {
   readonly live: LiveCounters;
   readonly records: CallRecorder;
+  readonly dialPlans: DialPlanBook;
   readonly options: ResolvedEngineOptions;
   private readonly calls = new Set<Call>();
   private readonly dialogs = new Map<string, DialogEntry>();
@@ -56,8 +58,10 @@ export class B2buaEngine implements CallEngine {
       ctx.store,
       this.logger,
       ctx.index.values().map((ic) => ic.connection.id),
-      { flushMs: this.options.liveFlushMs },
+      { flushMs: this.options.liveFlushMs, ...(ctx.liveState === undefined ? {} : { state: ctx.liveState }) },
     );
+    this.dialPlans = new DialPlanBook(ctx.store, this.logger);
+    this.dialPlans.start();
     const engine = this;
     this.services = {
       layer: ctx.layer,
@@ -65,6 +69,7 @@ export class B2buaEngine implements CallEngine {
       logger: this.logger,
       productName: ctx.productName,
       live: this.live,
+      dialPlans: this.dialPlans,
       options: this.options,
       bindingsOf: (id) => ctx.bindingsOf(id),
       track: (call) => {
@@ -192,6 +197,7 @@ export class B2buaEngine implements CallEngine {
       ]);
       if (timer !== undefined) clearTimeout(timer);
       for (const u of this.unsubscribe) u();
+      await this.dialPlans.close();
       await this.live.close();
       await this.records.flush();
     })();

@@ -5,8 +5,13 @@
  * Wavix and Enswitch limits are the canonical fields (docs/model.md), so one check covers all three
  * dialects; the refusal names the limit as the connection's own dialect calls it.
  * Over a limit: 503 Service Unavailable with the limit in the reason phrase and a Warning (RFC 3261 §20.43).
+ *
+ * `admitCall` checks and takes the slots in one step through the engine's LiveState (src/edge/live/): in
+ * memory for one process, atomically across edges with Redis. With Redis unreachable and fail-closed, the
+ * call gets `503 Call Limits Unavailable`.
  */
 import type { Connection } from '../../model/index.js';
+import type { Admission, CallSlot } from '../live/live-state.js';
 import type { LiveCounters } from './live-counters.js';
 
 export interface LimitRefusal {
@@ -45,4 +50,39 @@ export function checkLimits(origin: Connection, destination: Connection, live: L
   if (over(destination.maxCallsTerm, live.active(destination.id, 'term'))) return refuse(destination, 'maxCallsTerm', destination.maxCallsTerm, agent);
   if (over(destination.maxCallsTotal, live.total(destination.id))) return refuse(destination, 'maxCallsTotal', destination.maxCallsTotal, agent);
   return undefined;
+}
+
+/** The slot a call from `origin` to `destination` takes, with the limits it must fit in. */
+export function callSlot(origin: Connection, destination: Connection): CallSlot {
+  return {
+    origId: origin.id,
+    termId: destination.id,
+    origMax: origin.maxCallsOrig,
+    origTotalMax: origin.maxCallsTotal,
+    termMax: destination.maxCallsTerm,
+    termTotalMax: destination.maxCallsTotal,
+  };
+}
+
+/** The refusal for an admission that failed (undefined when admitted). */
+export function refusalOf(a: Admission, origin: Connection, destination: Connection, agent: string): LimitRefusal | undefined {
+  if (a.ok) return undefined;
+  if (a.reason === 'unavailable') {
+    return {
+      status: 503,
+      reason: 'Call Limits Unavailable',
+      warning: `399 ${agent} "live call state unavailable"`,
+      connectionId: origin.id,
+      limit: 'live-state',
+    };
+  }
+  return refuse(a.side === 'origin' ? origin : destination, a.field, a.max, agent);
+}
+
+/**
+ * Check the limits of a new call and, when it fits, count it on both connections (atomically, also across
+ * edges sharing Redis). Undefined = admitted: the caller must end() both sides when the call ends.
+ */
+export async function admitCall(origin: Connection, destination: Connection, live: LiveCounters, agent: string): Promise<LimitRefusal | undefined> {
+  return refusalOf(await live.admit(callSlot(origin, destination)), origin, destination, agent);
 }

@@ -9,12 +9,22 @@
  * only writer of these, so after a crash (SIGKILL) nothing stays stuck. `maxThisMonth`, `maxLastMonth` and
  * `talkTimeThisMonth` are read back and continued. The month they belong to is not stored (ConnectionLive has
  * no month field), so a roll-over is only seen while the process runs; see docs/edge-calls.md.
+ *
+ * Admission (`admit`) and release go through a LiveState (src/edge/live/): in memory by default (the counts
+ * of this process, as above), or shared in Redis by several edges. With a shared state the figures written to
+ * the store are the cluster-wide ones read back from it at each write (so whichever edge writes, the store
+ * shows the sum over every edge), the start-up reset writes the cluster's figures instead of zeros, and every
+ * `syncMs` the connections this edge has seen are re-read and rewritten when they differ from what this edge
+ * last wrote (so a write that lost a race with another edge's, or counts of a dead edge removed by another,
+ * are corrected within that period).
  */
 import type { Logger } from 'pino';
 import type { ConnectionLive } from '../../model/index.js';
 import type { Store } from '../../store/store.js';
+import { MemoryLiveState } from '../live/memory-live-state.js';
+import type { Admission, CallDirection, CallSlot, LiveFigures, LiveState, MonthSeed } from '../live/live-state.js';
 
-export type CallDirection = 'orig' | 'term';
+export type { CallDirection } from '../live/live-state.js';
 
 type CallFigures = Pick<
   ConnectionLive,
@@ -28,6 +38,10 @@ interface Entry extends CallFigures {
   timer: NodeJS.Timeout | undefined;
   /** The write in flight (writes of one connection are chained). */
   writing: Promise<void>;
+  /** Shared state: this edge has seen the connection change, so the periodic sync keeps it right. */
+  watched: boolean;
+  /** Shared state: what this edge last wrote. */
+  last: LiveFigures | undefined;
 }
 
 export interface LiveCountersOptions {
@@ -35,7 +49,14 @@ export interface LiveCountersOptions {
   readonly flushMs?: number;
   /** Clock, for tests of the month roll-over. */
   readonly now?: () => Date;
+  /** Where calls are admitted and counted (default: this process's memory). */
+  readonly state?: LiveState;
+  /** Shared state: how often the connections this edge has seen are re-read and corrected (default 2 s). */
+  readonly syncMs?: number;
 }
+
+const FIGURE_KEYS = ['activeOrig', 'activeTerm', 'origSinceStartup', 'termSinceStartup', 'maxThisMonth', 'maxLastMonth', 'talkTimeThisMonth'] as const;
+const sameFigures = (a: LiveFigures | undefined, b: LiveFigures): boolean => a !== undefined && FIGURE_KEYS.every((k) => a[k] === b[k]);
 
 function monthOf(d: Date): string {
   return `${d.getUTCFullYear()}-${d.getUTCMonth()}`;
@@ -51,6 +72,10 @@ export class LiveCounters {
   #closed = false;
   /** False until the start-up read is done: changes before it are only marked, then written by the reset. */
   #started = false;
+  readonly state: LiveState;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #syncing = false;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -61,7 +86,99 @@ export class LiveCounters {
     this.#flushMs = options.flushMs ?? 200;
     this.#now = options.now ?? (() => new Date());
     this.#month = monthOf(this.#now());
-    this.ready = this.#reset(connectionIds);
+    this.state = options.state ?? new MemoryLiveState();
+    if (this.state.shared) {
+      this.#unsubscribe = this.state.onChanged((ids) => {
+        for (const id of ids) this.#touch(id, this.#entry(id));
+      });
+      this.#syncTimer = setInterval(() => void this.#sync(), options.syncMs ?? 2_000);
+      this.#syncTimer.unref();
+      this.ready = this.#resetShared(connectionIds);
+    } else {
+      this.ready = this.#reset(connectionIds);
+    }
+  }
+
+  /**
+   * Shared state: continue the store's month figures in it, then write the cluster's figures where the store
+   * differs (zeros for counts a killed edge left, once its heartbeat expired and its counts were removed).
+   */
+  async #resetShared(ids: readonly number[]): Promise<void> {
+    try {
+      await this.state.start();
+      let live = new Map<number, ConnectionLive>();
+      try {
+        if (ids.length > 0) live = await this.store.getLive(ids);
+      } finally {
+        this.#started = true;
+      }
+      const now = this.#now();
+      const seeds = new Map<number, MonthSeed>();
+      for (const [id, l] of live) seeds.set(id, { maxThisMonth: l.maxThisMonth, maxLastMonth: l.maxLastMonth, talkTimeThisMonth: l.talkTimeThisMonth });
+      let cluster: Map<number, LiveFigures>;
+      try {
+        await this.state.seed(seeds, now);
+        cluster = await this.state.figures(ids, now);
+      } catch (err) {
+        // Redis unreachable: leave the store alone; the sync corrects what differs once it is back.
+        this.logger.warn({ err }, 'shared live state unreachable at start: live figures are corrected once it is back');
+        for (const id of ids) this.#entry(id).watched = true;
+        return;
+      }
+      const writes: Promise<void>[] = [];
+      for (const id of ids) {
+        const f = cluster.get(id);
+        const l = live.get(id);
+        if (f === undefined) continue;
+        const e = this.#entry(id);
+        if (l !== undefined && sameFigures(l, f) && !e.dirty) {
+          e.last = f;
+          continue;
+        }
+        e.dirty = true;
+        e.watched = true;
+        writes.push(this.#write(id, e));
+      }
+      for (const [id, e] of this.#entries) if (e.dirty && !ids.includes(id)) writes.push(this.#write(id, e));
+      await Promise.all(writes);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not reset live call figures at start');
+    }
+  }
+
+  /** Shared state: re-read what this edge has seen and rewrite what differs from its last write. */
+  async #sync(): Promise<void> {
+    if (this.#syncing || this.#closed || !this.#started) return;
+    this.#syncing = true;
+    try {
+      // Not those with a debounced write pending: that write reads the figures anyway.
+      const ids = [...this.#entries].filter(([, e]) => e.watched && e.timer === undefined).map(([id]) => id);
+      if (ids.length === 0) return;
+      const cluster = await this.state.figures(ids, this.#now());
+      for (const [id, f] of cluster) {
+        const e = this.#entries.get(id);
+        if (e === undefined || (!e.dirty && sameFigures(e.last, f))) continue;
+        e.dirty = true;
+        void this.#write(id, e);
+      }
+    } catch (err) {
+      this.logger.debug({ err }, 'live figures sync skipped');
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /**
+   * Check the limits of a new call and count it (ringing included) on both connections when it fits. With a
+   * shared state the check and the count are one atomic step across every edge.
+   */
+  async admit(slot: CallSlot): Promise<Admission> {
+    const a = await this.state.acquire(slot);
+    if (a.ok) {
+      this.start(slot.origId, 'orig');
+      this.start(slot.termId, 'term');
+    }
+    return a;
   }
 
   async #reset(ids: readonly number[]): Promise<void> {
@@ -103,6 +220,8 @@ export class LiveCounters {
         dirty: false,
         timer: undefined,
         writing: Promise.resolve(),
+        watched: false,
+        last: undefined,
       };
       this.#entries.set(id, e);
     }
@@ -149,8 +268,9 @@ export class LiveCounters {
     this.#touch(id, e);
   }
 
-  /** A call ended; `talkMs` is its answered time (0 when never answered). */
+  /** A call ended; `talkMs` is its answered time (0 when never answered). Releases its slot. */
   end(id: number, direction: CallDirection, talkMs: number): void {
+    void this.state.release(id, direction, talkMs);
     this.#rollMonth();
     const e = this.#entry(id);
     if (direction === 'orig') e.activeOrig = Math.max(0, e.activeOrig - 1);
@@ -180,6 +300,7 @@ export class LiveCounters {
 
   #touch(id: number, e: Entry): void {
     e.dirty = true;
+    e.watched = true;
     if (!this.#started || this.#closed || e.timer !== undefined) return;
     e.timer = setTimeout(() => {
       e.timer = undefined;
@@ -192,6 +313,7 @@ export class LiveCounters {
     e.writing = e.writing.then(async () => {
       if (!e.dirty) return;
       e.dirty = false;
+      if (this.state.shared) return this.#writeShared(id, e);
       const snapshot: Partial<ConnectionLive> = {
         activeOrig: e.activeOrig,
         activeTerm: e.activeTerm,
@@ -211,6 +333,26 @@ export class LiveCounters {
     return e.writing;
   }
 
+  /** Shared state: the cluster-wide figures, read now, are what the store gets. */
+  async #writeShared(id: number, e: Entry): Promise<void> {
+    let f: LiveFigures | undefined;
+    try {
+      f = (await this.state.figures([id], this.#now())).get(id);
+    } catch (err) {
+      // Unreachable: keep it pending; the sync writes it once the shared state is back.
+      e.dirty = true;
+      this.logger.debug({ err, connectionId: id }, 'could not read shared live figures');
+      return;
+    }
+    if (f === undefined) return;
+    try {
+      await this.store.saveLive(id, { ...f });
+      e.last = f;
+    } catch (err) {
+      this.logger.debug({ err, connectionId: id }, 'could not save live call figures');
+    }
+  }
+
   /** Write every pending change now. */
   async flush(): Promise<void> {
     await this.ready;
@@ -228,6 +370,8 @@ export class LiveCounters {
   /** Flush and stop scheduling writes. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#syncTimer !== undefined) clearInterval(this.#syncTimer);
+    this.#unsubscribe?.();
     await this.flush();
   }
 }

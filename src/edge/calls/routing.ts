@@ -1,15 +1,31 @@
 /**
  * Where a call goes: the outgoing connection, and the address, port and transport its INVITE is sent to.
  *
- * Routing order (docs/edge-calls.md):
- *   1. (not yet) the origin's NetSapiens dial plan: the store keeps no dial plans or dial rules yet, so
- *      `routeCall` from src/model/dialplan cannot be fed; `dialPlan`/`dialPolicy` are not consulted.
- *   2. term match patterns: every other connection whose `termMatchPattern` (default: its orig pattern)
- *      matches the Request-URI, most specific first (more literal characters), ties by id.
- * The origin never routes to itself.
+ * Routing order (docs/edge-calls.md, `routeOutgoing`):
+ *   1. the origin's dial policy (`dialPolicy`): `policyPermits` must allow the dialled destination, else 403;
+ *   2. the origin's dial plan (`dialPlan`, looked up in the origin's domain, then `*`): `routeCall` picks the rule
+ *      (time conditions in the origin's `timeZone`/`utcOffset`), rewrites destination and source, and a
+ *      `to-connection` rule sends the call to the connection whose term match pattern matches the rewritten
+ *      destination;
+ *   3. without a dial plan (or when the named plan does not exist): term match patterns, every other connection
+ *      whose `termMatchPattern` (default: its orig pattern) matches the Request-URI, most specific first (more
+ *      literal characters), ties by id.
+ * The origin never routes to itself. Dial plans and policies come from an in-memory copy (`DialPlanBook`) kept in
+ * step with the store by polling `connectionsVersion()`, which every dial plan write changes.
  */
 import { isIP } from 'node:net';
-import { matchesPattern, type MatchSubject } from '../../model/index.js';
+import type { Logger } from 'pino';
+import { SYSTEM_DOMAIN, matchesPattern, type MatchSubject } from '../../model/index.js';
+import {
+  explainPolicy,
+  routeCall,
+  type DialPlan,
+  type DialPolicy,
+  type DialRuleApplication,
+  type RouteResult,
+} from '../../model/dialplan/index.js';
+import type { DialPlanSnapshot, Store } from '../../store/store.js';
+import type { CallIdentity } from '../rules/index.js';
 import {
   defaultPort,
   isSipUri,
@@ -21,6 +37,245 @@ import {
 } from '../../sip/index.js';
 import type { ReachableBinding } from '../call-handler.js';
 import type { ConnectionIndex, IndexedConnection } from '../connection-index.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Dial plans and dial policies: the edge's copy
+
+const key = (domain: string, name: string): string => `${domain}\n${name}`;
+
+export interface DialPlanBookOptions {
+  /** How often the store's version is polled (default 1 s, as the connection loader). */
+  pollMs?: number;
+}
+
+/**
+ * Every dial plan and dial policy in memory, so routing never waits on the database. Loaded at `start()`, then
+ * reloaded whenever `store.connectionsVersion()` changes (dial plan, rule, policy and permission writes change it,
+ * from this process or any other sharing the database). Reloads never overlap; a failed one keeps the last copy.
+ */
+export class DialPlanBook {
+  #plans = new Map<string, DialPlan>();
+  #policies = new Map<string, DialPolicy>();
+  #version: string | undefined;
+  #loaded = false;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly store: Pick<Store, 'loadDialPlans' | 'connectionsVersion'>,
+    private readonly logger: Logger,
+    private readonly options: DialPlanBookOptions = {},
+  ) {}
+
+  /** Load now (in the background) and keep polling. */
+  start(): void {
+    void this.reload().catch(() => undefined);
+    this.#timer = setInterval(() => void this.#poll(), this.options.pollMs ?? 1_000);
+    this.#timer.unref();
+  }
+
+  /** True once a first load has succeeded. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** The store version the copy was loaded at. */
+  get version(): string | undefined {
+    return this.#version;
+  }
+
+  /** A connection's plan: the one of that name in its domain, else the system-wide (`*`) one. */
+  plan(domain: string, name: string): DialPlan | undefined {
+    return this.#plans.get(key(domain, name)) ?? this.#plans.get(key(SYSTEM_DOMAIN, name));
+  }
+
+  /** A connection's policy, looked up as `plan`. */
+  policy(domain: string, name: string): DialPolicy | undefined {
+    return this.#policies.get(key(domain, name)) ?? this.#policies.get(key(SYSTEM_DOMAIN, name));
+  }
+
+  /** Replace the copy (tests; `reload` uses it). */
+  replace(snapshot: DialPlanSnapshot, version?: string): void {
+    this.#plans = new Map(snapshot.plans.map((p) => [key(p.domain, p.name), p]));
+    this.#policies = new Map(snapshot.policies.map((p) => [key(p.domain, p.name), p]));
+    this.#version = version;
+    this.#loaded = true;
+  }
+
+  /** Load from the store now. Resolves when the copy reflects every write committed before the call. */
+  reload(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          // Version first: a write racing the load shows up as a newer version on the next poll.
+          const version = await this.store.connectionsVersion();
+          const snapshot = await this.store.loadDialPlans();
+          this.replace(snapshot, version);
+          this.logger.debug({ plans: snapshot.plans.length, policies: snapshot.policies.length, version }, 'SIP edge dial plans reloaded');
+        } while (this.#again && !this.#closed);
+      } catch (err) {
+        this.logger.warn({ err }, 'SIP edge could not load the dial plans; keeping the current copy');
+        throw err;
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#closed || this.#running !== undefined) return;
+    try {
+      if ((await this.store.connectionsVersion()) !== this.#version) await this.reload();
+    } catch {
+      /* logged by reload, or the store is closing; the next poll tries again */
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+}
+
+/** Applications that hand the call to a connection (the rest need users, queues or voicemail trunkline lacks). */
+export const TO_CONNECTION_APPLICATIONS: ReadonlySet<DialRuleApplication> = new Set<DialRuleApplication>([
+  'to-connection',
+  'to-connection-or-user-no-failover',
+  'to-connection-block-caller-id',
+  'to-connection-no-timeout',
+  'to-connection-add-header-force-caller-id',
+  'to-connection-add-header-no-timeout',
+  'to-connection-add-header',
+]);
+
+export type RouteDecision =
+  | {
+      readonly ok: true;
+      readonly dest: IndexedConnection;
+      /** The caller's identity with the dial rule's rewrite applied (unchanged without a dial plan). */
+      readonly identity: CallIdentity;
+      /** The dial rule that decided, when a dial plan routed the call. */
+      readonly route: RouteResult | undefined;
+    }
+  | { readonly ok: false; readonly status: number; readonly reason: string; readonly headers: [string, string][] };
+
+export interface RouteOutgoingInput {
+  readonly index: ConnectionIndex;
+  /** The dial plans; undefined = none configured (routing by term match patterns only). */
+  readonly dialPlans: DialPlanBook | undefined;
+  readonly origin: IndexedConnection;
+  /** The caller's identity after the origin's own rules (Wavix rewrite). */
+  readonly identity: CallIdentity;
+  /** The Request-URI as received (scheme, host, port). */
+  readonly subject: MatchSubject;
+  readonly now?: Date;
+  readonly logger?: Logger;
+}
+
+const quoted = (text: string): string => text.replace(/[\\"\r\n]/g, ' ');
+const refuse = (status: number, reason: string, warning: string): RouteDecision => ({
+  ok: false,
+  status,
+  reason,
+  headers: [['Warning', `399 trunkline "${quoted(warning)}"`]],
+});
+
+/**
+ * Choose the outgoing connection for a call from `origin` (order in the header of this file). Never throws:
+ * every refusal is a SIP status, reason phrase and a Warning saying why.
+ */
+export function routeOutgoing(input: RouteOutgoingInput): RouteDecision {
+  const c = input.origin.connection;
+  const id = input.identity;
+  const dialled = id.requestUser;
+  const book = input.dialPlans;
+  if ((c.dialPolicy !== '' || c.dialPlan !== '') && book !== undefined && !book.loaded) {
+    return refuse(503, 'Dial Plans Not Loaded', 'dial plans are still loading; retry');
+  }
+
+  if (c.dialPolicy !== '' && book !== undefined) {
+    const policy = book.policy(c.domain, c.dialPolicy);
+    const destination = `${input.subject.scheme}:${dialled}@${input.subject.host}`;
+    if (policy === undefined) {
+      // Fail closed: a toll-fraud control that cannot be found must not let everything through.
+      return refuse(403, `Dial Policy ${c.dialPolicy} Not Found`, `dial policy ${c.dialPolicy} of connection ${c.id} does not exist`);
+    }
+    let decision;
+    try {
+      decision = explainPolicy(policy, destination);
+    } catch (err) {
+      input.logger?.warn({ err, policy: policy.name, domain: policy.domain }, 'dial policy unusable');
+      return refuse(403, `Dial Policy ${policy.name} Unusable`, `dial policy ${policy.name} has a permission that does not compile`);
+    }
+    if (!decision.permitted) {
+      const why = decision.permission === undefined ? 'no permission matches' : `${decision.permission.match} denied${decision.permission.reason === '' ? '' : `: ${decision.permission.reason}`}`;
+      return refuse(403, `Forbidden By Dial Policy ${policy.name}`, `dial policy ${policy.name} denies ${dialled} (${why})`);
+    }
+  }
+
+  const plan = c.dialPlan !== '' ? book?.plan(c.domain, c.dialPlan) : undefined;
+  if (plan === undefined) {
+    if (c.dialPlan !== '' && book !== undefined) {
+      input.logger?.debug({ connectionId: c.id, dialPlan: c.dialPlan }, 'dial plan not found: routing by term match patterns');
+    }
+    const dest = findTermConnection(input.index, { ...input.subject, user: dialled === '' ? undefined : dialled }, c.id);
+    if (dest === undefined) return { ok: false, status: 404, reason: 'No Route', headers: [] };
+    return { ok: true, dest, identity: id, route: undefined };
+  }
+
+  let route: RouteResult | undefined;
+  try {
+    const ownDomain = plan.domain !== SYSTEM_DOMAIN ? plan.domain : c.domain !== SYSTEM_DOMAIN ? c.domain : undefined;
+    route = routeCall({
+      dialPlan: plan,
+      toUser: dialled,
+      toHost: input.subject.host,
+      toScheme: input.subject.scheme,
+      fromUser: id.fromUser,
+      fromHost: id.fromHost,
+      fromName: id.displayName,
+      now: input.now ?? new Date(),
+      timeZone: c.timeZone,
+      utcOffset: c.utcOffset,
+      ...(ownDomain === undefined ? {} : { tokens: { ownDomain } }),
+    });
+  } catch (err) {
+    input.logger?.warn({ err, connectionId: c.id, dialPlan: plan.name }, 'dial plan unusable');
+    return refuse(500, 'Dial Plan Unusable', `dial plan ${plan.name} could not be evaluated for connection ${c.id}`);
+  }
+  if (route === undefined) return refuse(404, 'No Matching Dial Rule', `no rule of dial plan ${plan.name} matches ${dialled}`);
+  if (route.application === 'hangup') return refuse(403, 'Rejected By Dial Plan', `dial plan ${plan.name} hangs up on ${route.rule.matchToUri}`);
+  if (!TO_CONNECTION_APPLICATIONS.has(route.application)) {
+    return refuse(404, 'No Route', `dial rule ${route.rule.matchToUri} of plan ${plan.name} uses ${route.application}, which trunkline cannot route`);
+  }
+  const dest = findTermConnection(input.index, { scheme: route.toScheme ?? 'sip', user: route.toUser === '' ? undefined : route.toUser, host: route.toHost.toLowerCase(), port: undefined }, c.id);
+  if (dest === undefined) {
+    return refuse(404, 'No Route', `no connection's term match pattern matches ${route.toUser}@${route.toHost} (dial plan ${plan.name})`);
+  }
+  return {
+    ok: true,
+    dest,
+    route,
+    identity: {
+      ...id,
+      requestUser: route.toUser,
+      toUser: route.toUser,
+      fromUser: route.fromUser,
+      fromHost: route.fromHost,
+      displayName: route.fromName,
+    },
+  };
+}
 
 const byTermSpecificity = new WeakMap<readonly IndexedConnection[], readonly IndexedConnection[]>();
 

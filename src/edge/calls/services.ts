@@ -7,6 +7,7 @@ import type { ConnectionIndex } from '../connection-index.js';
 import type { Call, InviteRelay } from './call.js';
 import type { Dialog } from './dialog.js';
 import type { LiveCounters } from './live-counters.js';
+import type { DialPlanBook } from './routing.js';
 
 export interface CallEngineOptions {
   /** Timer C: a call not answered within this is CANCELled and the caller gets 408 (default 180 s, RFC 3261 §16.6 step 11). */
@@ -37,6 +38,8 @@ export interface EngineServices {
   readonly logger: Logger;
   readonly productName: string;
   readonly live: LiveCounters;
+  /** The dial plans and dial policies (routing.ts). */
+  readonly dialPlans: DialPlanBook;
   readonly options: ResolvedEngineOptions;
   bindingsOf(connectionId: number): Promise<readonly ReachableBinding[]>;
   track(call: Call): void;
