@@ -88,6 +88,49 @@ export class ConnectionIndex {
     this.byAuthUser = byUser;
   }
 
+  /**
+   * Apply one committed write without a reload (in-process API writes): the index stays ordered, and the
+   * cost is one pattern compile plus an O(n) array splice, not a rebuild of every connection.
+   */
+  upsert(c: Connection, onSkip?: (c: Connection, err: unknown) => void): void {
+    this.remove(c.id);
+    let ic: IndexedConnection;
+    try {
+      ic = indexConnection(c);
+    } catch (err) {
+      onSkip?.(c, err);
+      return;
+    }
+    const all = this.all.slice();
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = all[mid]!;
+      const before = m.orig.specificity > ic.orig.specificity || (m.orig.specificity === ic.orig.specificity && m.connection.id < c.id);
+      if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    all.splice(lo, 0, ic);
+    this.all = all;
+    this.byId.set(c.id, ic);
+    if (c.authUsername !== '') this.byAuthUser.set(c.authUsername, [...(this.byAuthUser.get(c.authUsername) ?? []), ic].sort((a, b) => all.indexOf(a) - all.indexOf(b)));
+  }
+
+  remove(id: number): void {
+    const old = this.byId.get(id);
+    if (old === undefined) return;
+    // Copy-on-write: a lookup iterating the old arrays is never disturbed.
+    this.all = this.all.filter((ic) => ic !== old);
+    this.byId.delete(id);
+    const user = old.connection.authUsername;
+    if (user !== '') {
+      const rest = (this.byAuthUser.get(user) ?? []).filter((ic) => ic !== old);
+      if (rest.length === 0) this.byAuthUser.delete(user);
+      else this.byAuthUser.set(user, rest);
+    }
+  }
+
   get size(): number {
     return this.all.length;
   }

@@ -1,10 +1,13 @@
 /**
  * Keeps the edge's ConnectionIndex in step with the store without a request ever waiting on the database.
  *
- * Two triggers rebuild the index: `invalidate()` (an API write in this process: the index is fresh before
- * the API's 202 reaches the client's next SIP request in practice, and always within one reload), and a
- * poll of `store.connectionsVersion()` (writes by other processes sharing PostgreSQL). Reloads never
- * overlap; a trigger during a reload schedules exactly one more.
+ * - A write made in this process (the API sharing the store) is applied to the index at once and on its own
+ *   (`apply`): one pattern compile, no reload. The store's connections version is then read; when it moved by
+ *   exactly that one write the index is known current, otherwise (another process wrote too) a reload follows.
+ * - Writes by other processes (PostgreSQL shared by several edges and APIs) show as a changed
+ *   `store.connectionsVersion()`, polled every second, and cause a full reload.
+ * Full reloads never overlap and run at most once per `minReloadMs`, so a burst of writes costs one reload,
+ * not one per write (a reload of 10,000 connections is a read of every row and a compile of every pattern).
  */
 import type { Logger } from 'pino';
 import type { Connection } from '../model/index.js';
@@ -13,9 +16,18 @@ import { ConnectionIndex } from './connection-index.js';
 
 const PAGE = 5_000;
 
+/** What a committed write in this process changed (see src/server/store-events.ts). */
+export type ConnectionChange =
+  | { readonly kind: 'upsert'; readonly connection: Connection }
+  | { readonly kind: 'delete'; readonly id: number }
+  /** Something only a reload shows (tenant writes). */
+  | { readonly kind: 'other' };
+
 export interface ConnectionLoaderOptions {
   /** How often the store's connections version is polled (default 1 s). */
   pollMs?: number;
+  /** Least time between two full reloads (default 1 s). */
+  minReloadMs?: number;
   /** Called after each successful rebuild (registrar and call engine refresh their caches). */
   onReload?: (index: ConnectionIndex) => void;
 }
@@ -27,6 +39,9 @@ export class ConnectionLoader {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #lastReloadAt = 0;
+  #pendingReload: NodeJS.Timeout | undefined;
+  #versionSync: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -41,9 +56,54 @@ export class ConnectionLoader {
     this.#timer.unref();
   }
 
-  /** Something changed in this process: rebuild soon. Resolves when the index reflects it. */
+  /** Something changed in this process: rebuild now. Resolves when the index reflects it. */
   invalidate(): Promise<void> {
     return this.reload();
+  }
+
+  /** A write committed in this process: apply it to the index now, then check nobody else wrote. */
+  apply(change: ConnectionChange): void {
+    if (this.#closed) return;
+    if (change.kind === 'other') {
+      this.requestReload();
+      return;
+    }
+    if (change.kind === 'upsert') this.index.upsert(change.connection, (c, err) => this.#skipped(c, err));
+    else this.index.remove(change.id);
+    this.options.onReload?.(this.index);
+    this.#versionSync = this.#versionSync.then(async () => {
+      try {
+        const known = this.#version;
+        const now = await this.store.connectionsVersion();
+        if (known !== undefined && /^\d+$/.test(known) && /^\d+$/.test(now) && BigInt(now) === BigInt(known) + 1n) {
+          this.#version = now; // exactly our write: the index is current
+        } else if (now !== known) {
+          this.requestReload();
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'SIP edge could not read the connections version after a write');
+        this.requestReload();
+      }
+    });
+  }
+
+  /** A full reload, now or as soon as `minReloadMs` has passed since the last one. */
+  requestReload(): void {
+    if (this.#closed || this.#pendingReload !== undefined) return;
+    const wait = this.#lastReloadAt + (this.options.minReloadMs ?? 1_000) - Date.now();
+    if (wait <= 0) {
+      void this.reload().catch((err: unknown) => this.logger.warn({ err }, 'connection reload failed'));
+      return;
+    }
+    this.#pendingReload = setTimeout(() => {
+      this.#pendingReload = undefined;
+      void this.reload().catch((err: unknown) => this.logger.warn({ err }, 'connection reload failed'));
+    }, wait);
+    this.#pendingReload.unref();
+  }
+
+  #skipped(c: Connection, err: unknown): void {
+    this.logger.warn({ connectionId: c.id, domain: c.domain, err }, 'connection skipped by the SIP edge: its stored pattern does not compile');
   }
 
   reload(): Promise<void> {
@@ -66,6 +126,7 @@ export class ConnectionLoader {
   }
 
   async #rebuild(): Promise<void> {
+    this.#lastReloadAt = Date.now();
     // Read the version first: a write racing the read then shows up as a newer version on the next poll.
     const version = await this.store.connectionsVersion();
     const all: Connection[] = [];
@@ -74,9 +135,7 @@ export class ConnectionLoader {
       all.push(...page);
       if (page.length < PAGE) break;
     }
-    this.index.replace(all, (c, err) =>
-      this.logger.warn({ connectionId: c.id, domain: c.domain, err }, 'connection skipped by the SIP edge: its stored pattern does not compile'),
-    );
+    this.index.replace(all, (c, err) => this.#skipped(c, err));
     this.#version = version;
     this.logger.debug({ connections: this.index.size, version }, 'SIP edge connection index reloaded');
     this.options.onReload?.(this.index);
@@ -86,7 +145,7 @@ export class ConnectionLoader {
     if (this.#closed || this.#running !== undefined) return;
     try {
       const version = await this.store.connectionsVersion();
-      if (version !== this.#version) await this.reload();
+      if (version !== this.#version) this.requestReload();
     } catch (err) {
       this.logger.warn({ err }, 'SIP edge could not check the store for connection changes; keeping the current view');
     }
@@ -95,6 +154,8 @@ export class ConnectionLoader {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#pendingReload !== undefined) clearTimeout(this.#pendingReload);
+    await this.#versionSync;
     await this.#running?.catch(() => undefined);
   }
 }

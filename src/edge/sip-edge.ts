@@ -26,7 +26,7 @@ import type { CallEngine, CallEngineFactory } from './call-handler.js';
 import { methodNotAllowed, optionsResponse, REFUSED_METHODS, requestTag, statelessOptionsResponse } from './capabilities.js';
 import { identifyCaller } from './caller-identification.js';
 import { ConnectionAuthenticator } from './connection-auth.js';
-import { ConnectionLoader } from './connection-loader.js';
+import { ConnectionLoader, type ConnectionChange } from './connection-loader.js';
 import { Registrar, type RegistrarOptions } from './registrar.js';
 import type { LiveState } from './live/live-state.js';
 import { RedisLiveState, type RedisLiveStateOptions } from './live/redis-live-state.js';
@@ -42,7 +42,7 @@ export interface SipEdgeConfig {
   readonly logger: Logger;
   readonly version: string;
   /** In-process connection writes (see src/server/store-events.ts). */
-  readonly onConnectionsChanged?: ((listener: () => void) => () => void) | undefined;
+  readonly onConnectionsChanged?: ((listener: (change: ConnectionChange) => void) => () => void) | undefined;
   readonly callEngine?: CallEngineFactory | undefined;
   /** Offered in this order; see docs/edge.md for why MD5 comes first by default. */
   readonly digestAlgorithms?: readonly DigestAlgorithm[] | undefined;
@@ -126,7 +126,7 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
       await liveState.start();
     }
     await loader.start();
-    unsubscribeChanges = cfg.onConnectionsChanged?.(() => void loader.invalidate().catch((err: unknown) => logger.warn({ err }, 'connection reload failed')));
+    unsubscribeChanges = cfg.onConnectionsChanged?.((change) => loader.apply(change));
     await registrar.recover();
   } catch (err) {
     await liveState?.close().catch(() => undefined);

@@ -21,7 +21,7 @@ import { createCallEngine } from '../edge/calls/index.js';
 import type { RegistrarOptions } from '../edge/registrar.js';
 import type { RedisLiveStateOptions } from '../edge/live/redis-live-state.js';
 import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
-import { observeConnectionWrites } from './store-events.js';
+import { observeConnectionWrites, type ConnectionChange } from './store-events.js';
 import { registerMetrics } from './metrics.js';
 
 export interface ServerConfig {
@@ -62,7 +62,7 @@ export interface ServiceContext {
   readonly logger: Logger;
   readonly version: string;
   /** Committed connection writes in this process (other processes are seen through the store's version). */
-  onConnectionsChanged(listener: () => void): () => void;
+  onConnectionsChanged(listener: (change: ConnectionChange) => void): () => void;
 }
 export interface Service {
   readonly name: string;

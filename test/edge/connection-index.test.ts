@@ -51,3 +51,40 @@ describe('connection index', () => {
     assert.equal(addressHost(''), undefined);
   });
 });
+
+describe('connection index: incremental writes', () => {
+  it('upsert and remove keep the same order and lookups a full rebuild gives (property over random writes)', () => {
+    const patterns = ['sip*@a.example', 'sip:1*@a.example', 'sip:15*@a.example', 'sip:155*@a.example', '*', 'sip*@b.example', 'sip:2*@*'];
+    let state = new Map<number, Connection>();
+    const idx = new ConnectionIndex();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let step = 0; step < 400; step++) {
+      const ids = [...state.keys()];
+      if (ids.length > 0 && rand(3) === 0) {
+        const id = ids[rand(ids.length)]!;
+        state.delete(id);
+        idx.remove(id);
+      } else if (ids.length > 0 && rand(2) === 0) {
+        const id = ids[rand(ids.length)]!;
+        const changed = { ...conn(patterns[rand(patterns.length)]!, { authUsername: `u${rand(3)}` }), id };
+        state.set(id, changed);
+        idx.upsert(changed);
+      } else {
+        const c = conn(patterns[rand(patterns.length)]!, { authUsername: `u${rand(3)}` });
+        state.set(c.id, c);
+        idx.upsert(c);
+      }
+      const rebuilt = new ConnectionIndex();
+      rebuilt.replace([...state.values()]);
+      assert.deepEqual(idx.values().map((ic) => ic.connection.id), rebuilt.values().map((ic) => ic.connection.id), `order after step ${step}`);
+      for (const u of ['u0', 'u1', 'u2']) {
+        assert.deepEqual(idx.byAuthUsername(u).map((ic) => ic.connection.id), rebuilt.byAuthUsername(u).map((ic) => ic.connection.id));
+      }
+    }
+    state = new Map();
+  });
+});
