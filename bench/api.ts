@@ -17,6 +17,10 @@
  *   BENCH_ROUNDS        interleaved rounds (default 5: 2 s slices with the default duration)
  *   BENCH_WARMUP        seconds of unmeasured load per kind before the rounds (default 2)
  *   BENCH_CONNECTIONS   connections created before the runs (default 10000)
+ *   BENCH_API_EDGE      `off`: run the server without its SIP edge (bench/lib/api-only-launcher.ts), to
+ *                       measure the API apart from the edge sharing its process (default `on`: `trunkline serve`)
+ *   BENCH_CPU_PROF      a directory: trunkline runs with `node --cpu-prof` and writes its profile there on exit
+ *                       (read it with `node --import tsx bench/lib/cpuprofile-top.ts FILE`)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,12 +30,14 @@ import { openStore } from '../src/store/index.js';
 import { startBareServer, runLoad, type LoadResult } from './lib/http-load.js';
 import { nsRequest } from './lib/ns-api.js';
 import { fmt, fmtMs, heading, machineLine, ratio, table } from './lib/report.js';
-import { startTrunkline, trunklineCliAvailable } from './lib/trunkline.js';
+import { REPO_ROOT, startTrunkline, trunklineCliAvailable } from './lib/trunkline.js';
 
 const DURATION = Number.parseFloat(process.env.BENCH_DURATION ?? '10');
 const WARMUP = Number.parseFloat(process.env.BENCH_WARMUP ?? '2');
 const COUNT = Number.parseInt(process.env.BENCH_CONNECTIONS ?? '10000', 10);
 const ROUNDS = Math.max(1, Number.parseInt(process.env.BENCH_ROUNDS ?? '5', 10));
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const EDGE = (process.env.BENCH_API_EDGE ?? 'on').toLowerCase() !== 'off';
 const DOMAIN = 'bench.example';
 const READ_TARGET = 0.5;
 const CREATE_TARGET = 0.25;
@@ -97,6 +103,7 @@ function median(xs: readonly number[]): number {
 async function main(): Promise<number> {
   console.log(`bench:api | ${machineLine()}`);
   console.log(`autocannon: 50 connections, pipelining 1; ${DURATION} s per kind in ${ROUNDS} interleaved rounds after ${WARMUP} s warm-up; ${COUNT} connections in the store`);
+  console.log(EDGE ? 'server: trunkline serve (HTTP API and SIP edge in one process)' : 'server: trunkline without its SIP edge (BENCH_API_EDGE=off)');
   if (!trunklineCliAvailable()) {
     console.log('trunkline CLI not available yet (src/cli/main.ts missing): nothing to measure');
     return 2;
@@ -109,7 +116,13 @@ async function main(): Promise<number> {
   await seedStore(dataDir, COUNT);
   console.log(`seeded ${COUNT} connections through the store in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  const tl = await startTrunkline({ dataDir });
+  const tl = await startTrunkline({
+    dataDir,
+    ...(EDGE ? {} : { launcher: join(REPO_ROOT, 'bench', 'lib', 'api-only-launcher.ts') }),
+    ...(CPU_PROF === undefined || CPU_PROF === ''
+      ? {}
+      : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] }),
+  });
   let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
   try {
     const key = tl.apiKey;

@@ -38,6 +38,10 @@ export interface TrunklineOptions {
   /** Extra arguments after `serve ...`. */
   extraArgs?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Run this script instead of the CLI launcher (same `serve ...` arguments). */
+  launcher?: string;
+  /** Extra node options before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  nodeArgs?: readonly string[];
   startTimeoutMs?: number;
 }
 
@@ -66,7 +70,8 @@ export async function startTrunkline(options: TrunklineOptions = {}): Promise<Tr
   const ownDataDir = options.dataDir === undefined && options.db === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'trunkline-bench-data-'));
   const args = [
-    '--import', 'tsx', LAUNCHER, 'serve',
+    ...(options.nodeArgs ?? []),
+    '--import', 'tsx', options.launcher ?? LAUNCHER, 'serve',
     ...(options.db === undefined ? ['--data', dataDir] : ['--db', options.db]),
     '--http-host', host, '--http-port', String(httpPort),
     '--sip-host', host, '--sip-port', String(sipPort),

@@ -14,7 +14,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  EMPTY_LIVE,
   TrunklineError,
   buildNewConnection,
   mergeSettings,
@@ -59,6 +58,15 @@ export async function findConnection(store: Store, domain: string, segment: stri
   const decoded = decodeBase64Pattern(segment);
   if (decoded === undefined || decoded === segment) return undefined;
   return store.getConnection(domain, decoded);
+}
+
+/** `findConnection` with the live figures, in one store read per candidate pattern. */
+export async function findConnectionWithLive(store: Store, domain: string, segment: string): Promise<ConnectionWithLive | undefined> {
+  const direct = await store.getConnectionWithLive(domain, segment);
+  if (direct !== undefined) return direct;
+  const decoded = decodeBase64Pattern(segment);
+  if (decoded === undefined || decoded === segment) return undefined;
+  return store.getConnectionWithLive(domain, decoded);
 }
 
 function notFound(domain: string, pattern: string): TrunklineError {
@@ -162,10 +170,9 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext, 
     checkModel(auth, 'connection');
     const domain = resolveDomain(auth.principal, request.params.domain);
     await access.checkDomain(auth.principal, domain);
-    const conn = await findConnection(store, domain, request.params.pattern);
-    if (conn === undefined) throw notFound(domain, request.params.pattern);
-    const live = await store.getLive([conn.id]);
-    return reply.type(JSON_TYPE).send(`[${connectionJson(conn, live.get(conn.id) ?? EMPTY_LIVE)}]`);
+    const found = await findConnectionWithLive(store, domain, request.params.pattern);
+    if (found === undefined) throw notFound(domain, request.params.pattern);
+    return reply.type(JSON_TYPE).send(`[${connectionJson(found.connection, found.live)}]`);
   });
 
   app.put<{ Params: Params }>('/v2/domains/:domain/connections/:pattern', async (request, reply) => {

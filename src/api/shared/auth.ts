@@ -2,10 +2,13 @@
  * Bearer API keys → Principal, shared by every dialect that uses API keys (NetSapiens, Wavix).
  *
  * A key is looked up by its key-id (its first 12 characters) and compared with the stored SHA-256 hash in
- * constant time; the plain key is never stored. Positive lookups are cached for a few seconds (default 5 s)
- * so a busy client costs one Map lookup per request instead of a store round trip; failures are never
- * cached. A revoke through this process drops the cached entry at once; a revoke by another process (the
- * CLI, another instance on the same PostgreSQL) takes effect within the cache lifetime.
+ * constant time; the plain key is never stored. Positive lookups are cached for a few seconds (default 5 s,
+ * the server's `authCacheMs`) so a busy client costs one Map lookup per request instead of a store round
+ * trip; failures are never cached. A revoke through this process drops the cached entry at once, and a
+ * lookup that was already in flight when it happened does not put the key back (`invalidate` bumps a
+ * generation; a result read before it is not cached). A revoke by another process (the CLI, another
+ * instance on the same PostgreSQL) takes effect within the cache lifetime: an entry is trusted until
+ * `ttlMs` after the store read that produced it, never longer.
  */
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
@@ -54,6 +57,8 @@ const TOUCH_EVERY_MS = 3_600_000;
 
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Bumped by every invalidation: a lookup started before one must not cache what it read. */
+  private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -86,14 +91,17 @@ export class Authenticator {
     if (token.length < 12 || token.length > 512 || (opts.precheck !== undefined && !opts.precheck(token))) {
       throw new TrunklineError('UNAUTHENTICATED', 'Invalid API key');
     }
+    const generation = this.generation;
+    const readAt = this.now();
     const record = await this.store.getApiKey(token.slice(0, 12));
     if (record === undefined || !apiKeyMatches(token, record.keyHash) || !opts.dialects.includes(record.dialect)) {
       throw new TrunklineError('UNAUTHENTICATED', 'Invalid API key');
     }
     const auth = toAuthenticatedKey(record);
-    if (this.ttlMs > 0) {
+    if (this.ttlMs > 0 && generation === this.generation) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(token, { auth, expires: this.now() + this.ttlMs });
+      // Counted from before the read: the entry never outlives the record it came from by more than ttlMs.
+      this.cache.set(token, { auth, expires: readAt + this.ttlMs });
     }
     this.touch(record);
     return auth;
@@ -101,12 +109,14 @@ export class Authenticator {
 
   /** Forget a key at once (after a revoke through this process). */
   invalidate(keyId: string): void {
+    this.generation += 1;
     for (const [token, entry] of this.cache) {
       if (entry.auth.principal.keyId === keyId) this.cache.delete(token);
     }
   }
 
   clear(): void {
+    this.generation += 1;
     this.cache.clear();
   }
 
