@@ -40,8 +40,8 @@ export class MemoryLiveState implements LiveState {
 
   /** Check and count, synchronously. */
   tryAcquire(slot: CallSlot): Admission {
-    const o = this.#get(slot.origId);
-    const t = this.#get(slot.termId);
+    const o = this.#counts.get(slot.origId) ?? { orig: 0, term: 0 };
+    const t = this.#counts.get(slot.termId) ?? { orig: 0, term: 0 };
     const breach = firstBreach(slot, { origOrig: o.orig, origTerm: o.term, termOrig: t.orig, termTerm: t.term });
     if (breach !== undefined) return breach;
     this.add(slot);

@@ -449,12 +449,15 @@ export class RedisLiveState implements LiveState {
       const r = (await this.#run('tlTick', [this.prefix, this.edgeId, this.#ttlMs, snap ? 1 : 0, ...(snap ? this.#snapshotArgs() : [])])) as Array<string | number>;
       const [lost, published, ...reaped] = r;
       if (Number(published) === 1) this.#needsResync = false;
-      if (Number(lost) === 1) {
-        this.#log.warn('this edge\'s heartbeat had expired (paused too long?): re-publishing its calls');
-        if (Number(published) !== 1) this.#needsResync = true;
-      }
       this.#markUp();
       this.#emit(reaped);
+      if (Number(lost) === 1) {
+        this.#log.warn('this edge\'s heartbeat had expired (paused too long?): re-publishing its calls');
+        if (Number(published) !== 1) {
+          this.#needsResync = true;
+          if (this.#inflight === 0) await this.#tick();
+        }
+      }
     } catch (err) {
       this.#needsResync = true;
       this.#log.warn({ err }, 'Redis heartbeat failed');
