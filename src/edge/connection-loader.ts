@@ -42,6 +42,10 @@ export class ConnectionLoader {
   #lastReloadAt = 0;
   #pendingReload: NodeJS.Timeout | undefined;
   #versionSync: Promise<void> = Promise.resolve();
+  /** In-process writes applied since `#version` was last known to be current. */
+  #ownWrites = 0;
+  #syncing = false;
+  #syncAgain = false;
 
   constructor(
     private readonly store: Store,
@@ -70,21 +74,58 @@ export class ConnectionLoader {
     }
     if (change.kind === 'upsert') this.index.upsert(change.connection, (c, err) => this.#skipped(c, err));
     else this.index.remove(change.id);
+    this.#ownWrites++;
     this.options.onReload?.(this.index);
-    this.#versionSync = this.#versionSync.then(async () => {
+    this.#scheduleSync();
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncing) {
+      this.#syncAgain = true;
+      return;
+    }
+    this.#syncing = true;
+    this.#versionSync = this.#runSync().finally(() => {
+      this.#syncing = false;
+    });
+  }
+
+  /**
+   * Each connection write bumps the version by one. If it moved by exactly the writes applied here (a group
+   * commit applies several at once), nobody else wrote and the index is current. A write that committed but
+   * whose notification has not arrived yet shows as one too many: look again a few event-loop turns later
+   * before concluding another process wrote.
+   */
+  async #runSync(): Promise<void> {
+    let retries = 0;
+    for (;;) {
+      this.#syncAgain = false;
+      const known = this.#version;
+      const own = this.#ownWrites;
+      let now: string;
       try {
-        const known = this.#version;
-        const now = await this.store.connectionsVersion();
-        if (known !== undefined && /^\d+$/.test(known) && /^\d+$/.test(now) && BigInt(now) === BigInt(known) + 1n) {
-          this.#version = now; // exactly our write: the index is current
-        } else if (now !== known) {
-          this.requestReload();
-        }
+        now = await this.store.connectionsVersion();
       } catch (err) {
         this.logger.warn({ err }, 'SIP edge could not read the connections version after a write');
         this.requestReload();
+        return;
       }
-    });
+      if (now !== known) {
+        const delta = known !== undefined && /^\d+$/.test(known) && /^\d+$/.test(now) ? BigInt(now) - BigInt(known) : -1n;
+        if (delta === BigInt(own)) {
+          this.#version = now;
+          this.#ownWrites -= own;
+        } else if (delta > BigInt(own) && retries < 3) {
+          retries++;
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        } else {
+          this.requestReload();
+          return;
+        }
+      }
+      if (!this.#syncAgain) return;
+    }
   }
 
   /** A full reload, now or as soon as `minReloadMs` has passed since the last one. */
@@ -125,10 +166,15 @@ export class ConnectionLoader {
     return this.#running;
   }
 
+  /** Full reloads so far (metrics, tests). */
+  reloads = 0;
+
   async #rebuild(): Promise<void> {
     this.#lastReloadAt = Date.now();
+    this.reloads++;
     // Read the version first: a write racing the read then shows up as a newer version on the next poll.
     const version = await this.store.connectionsVersion();
+    this.#ownWrites = 0;
     const all: Connection[] = [];
     for (let start = 0; ; start += PAGE) {
       const page = await this.store.listConnections({ start, limit: PAGE });
@@ -144,8 +190,12 @@ export class ConnectionLoader {
   async #poll(): Promise<void> {
     if (this.#closed || this.#running !== undefined) return;
     try {
-      const version = await this.store.connectionsVersion();
-      if (version !== this.#version) this.requestReload();
+      await this.#versionSync;
+      if ((await this.store.connectionsVersion()) === this.#version) return;
+      // A write of this process may have committed and not been applied yet: let its sync run, then look again.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.#versionSync;
+      if ((await this.store.connectionsVersion()) !== this.#version) this.requestReload();
     } catch (err) {
       this.logger.warn({ err }, 'SIP edge could not check the store for connection changes; keeping the current view');
     }
