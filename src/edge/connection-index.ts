@@ -58,8 +58,44 @@ export function indexConnection(c: Connection): IndexedConnection {
   };
 }
 
+/** Index order: most specific orig pattern first, ties broken by id for a stable choice. */
+function before(a: IndexedConnection, b: IndexedConnection): boolean {
+  return a.orig.specificity > b.orig.specificity || (a.orig.specificity === b.orig.specificity && a.connection.id < b.connection.id);
+}
+
+/** Insert into a list kept in index order (binary search; appending, the common case, is O(1)). */
+function insertOrdered(list: IndexedConnection[], ic: IndexedConnection): void {
+  const last = list[list.length - 1];
+  if (last === undefined || before(last, ic)) {
+    list.push(ic);
+    return;
+  }
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(list[mid]!, ic)) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, ic);
+}
+
+function removeFrom(list: IndexedConnection[], ic: IndexedConnection): void {
+  const i = list.indexOf(ic);
+  if (i !== -1) list.splice(i, 1);
+}
+
+/**
+ * Connections in buckets by orig-pattern specificity (a handful of distinct values), each bucket in id order.
+ * A write touches one bucket: a create (new, highest id) is an append, not a copy of every connection, which
+ * matters at 10,000+ connections under an API write load. Lookups run synchronously, so in-place changes can
+ * never be seen half-done.
+ */
 export class ConnectionIndex {
-  private all: IndexedConnection[] = [];
+  private buckets = new Map<number, IndexedConnection[]>();
+  /** Specificities present, descending. */
+  private order: number[] = [];
+  private flat: IndexedConnection[] | undefined;
   private byId = new Map<number, IndexedConnection>();
   private byAuthUser = new Map<string, IndexedConnection[]>();
 
@@ -73,24 +109,29 @@ export class ConnectionIndex {
         onSkip?.(c, err);
       }
     }
-    // Most specific first, so the first match is the best one; ties broken by id for a stable choice.
     all.sort((a, b) => b.orig.specificity - a.orig.specificity || a.connection.id - b.connection.id);
-    this.all = all;
-    this.byId = new Map(all.map((ic) => [ic.connection.id, ic]));
+    const buckets = new Map<number, IndexedConnection[]>();
     const byUser = new Map<string, IndexedConnection[]>();
     for (const ic of all) {
+      const bucket = buckets.get(ic.orig.specificity);
+      if (bucket === undefined) buckets.set(ic.orig.specificity, [ic]);
+      else bucket.push(ic);
       const user = ic.connection.authUsername;
       if (user === '') continue;
       const list = byUser.get(user);
       if (list === undefined) byUser.set(user, [ic]);
       else list.push(ic);
     }
+    this.buckets = buckets;
+    this.order = [...buckets.keys()].sort((a, b) => b - a);
+    this.flat = all;
+    this.byId = new Map(all.map((ic) => [ic.connection.id, ic]));
     this.byAuthUser = byUser;
   }
 
   /**
-   * Apply one committed write without a reload (in-process API writes): the index stays ordered, and the
-   * cost is one pattern compile plus an O(n) array splice, not a rebuild of every connection.
+   * Apply one committed write without a reload (in-process API writes): one pattern compile and an ordered
+   * insert into one bucket, not a rebuild of every connection.
    */
   upsert(c: Connection, onSkip?: (c: Connection, err: unknown) => void): void {
     this.remove(c.id);
@@ -101,38 +142,50 @@ export class ConnectionIndex {
       onSkip?.(c, err);
       return;
     }
-    const all = this.all.slice();
-    let lo = 0;
-    let hi = all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = all[mid]!;
-      const before = m.orig.specificity > ic.orig.specificity || (m.orig.specificity === ic.orig.specificity && m.connection.id < c.id);
-      if (before) lo = mid + 1;
-      else hi = mid;
+    const spec = ic.orig.specificity;
+    let bucket = this.buckets.get(spec);
+    if (bucket === undefined) {
+      bucket = [];
+      this.buckets.set(spec, bucket);
+      this.order = [...this.order, spec].sort((a, b) => b - a);
     }
-    all.splice(lo, 0, ic);
-    this.all = all;
+    insertOrdered(bucket, ic);
     this.byId.set(c.id, ic);
-    if (c.authUsername !== '') this.byAuthUser.set(c.authUsername, [...(this.byAuthUser.get(c.authUsername) ?? []), ic].sort((a, b) => all.indexOf(a) - all.indexOf(b)));
+    this.flat = undefined;
+    const user = c.authUsername;
+    if (user !== '') {
+      const list = this.byAuthUser.get(user);
+      if (list === undefined) this.byAuthUser.set(user, [ic]);
+      else insertOrdered(list, ic);
+    }
   }
 
   remove(id: number): void {
     const old = this.byId.get(id);
     if (old === undefined) return;
-    // Copy-on-write: a lookup iterating the old arrays is never disturbed.
-    this.all = this.all.filter((ic) => ic !== old);
     this.byId.delete(id);
+    this.flat = undefined;
+    const spec = old.orig.specificity;
+    const bucket = this.buckets.get(spec);
+    if (bucket !== undefined) {
+      removeFrom(bucket, old);
+      if (bucket.length === 0) {
+        this.buckets.delete(spec);
+        this.order = this.order.filter((x) => x !== spec);
+      }
+    }
     const user = old.connection.authUsername;
     if (user !== '') {
-      const rest = (this.byAuthUser.get(user) ?? []).filter((ic) => ic !== old);
-      if (rest.length === 0) this.byAuthUser.delete(user);
-      else this.byAuthUser.set(user, rest);
+      const list = this.byAuthUser.get(user);
+      if (list !== undefined) {
+        removeFrom(list, old);
+        if (list.length === 0) this.byAuthUser.delete(user);
+      }
     }
   }
 
   get size(): number {
-    return this.all.length;
+    return this.byId.size;
   }
 
   get(id: number): IndexedConnection | undefined {
@@ -149,9 +202,11 @@ export class ConnectionIndex {
    * the connection itself names (`from` by default).
    */
   identify(subjects: RequestSubjects): IndexedConnection | undefined {
-    for (const ic of this.all) {
-      const subject = subjects[ic.connection.origMatchHeader];
-      if (subject !== undefined && matchesPattern(ic.orig, subject)) return ic;
+    for (const spec of this.order) {
+      for (const ic of this.buckets.get(spec)!) {
+        const subject = subjects[ic.connection.origMatchHeader];
+        if (subject !== undefined && matchesPattern(ic.orig, subject)) return ic;
+      }
     }
     return undefined;
   }
@@ -159,11 +214,13 @@ export class ConnectionIndex {
   /** Connections whose address (or allowed IPs) is this source address. */
   fromSource(ip: string): IndexedConnection[] {
     const needle = ip.toLowerCase().replace(/^::ffff:/, '');
-    return this.all.filter((ic) => ic.allowedSources.has(needle));
+    return this.values().filter((ic) => ic.allowedSources.has(needle));
   }
 
+  /** Every connection in index order (built on demand after writes). */
   values(): readonly IndexedConnection[] {
-    return this.all;
+    this.flat ??= this.order.flatMap((spec) => this.buckets.get(spec)!);
+    return this.flat;
   }
 }
 
