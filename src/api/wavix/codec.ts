@@ -12,7 +12,9 @@
  */
 import { isIP } from 'node:net';
 import {
+  DEFAULT_TRANSCRIPTION_THRESHOLD,
   TrunklineError,
+  WAVIX_TRUNK_DEFAULTS,
   type Connection,
   type ConnectionLive,
   type SettingsPatch,
@@ -92,7 +94,6 @@ export interface WavixTrunkSummary {
 }
 
 /** Vendor default of `transcription_threshold` (SIPTrunkResponse). */
-export const DEFAULT_TRANSCRIPTION_THRESHOLD = 6;
 
 function rule(field: string, message: string): TrunklineError {
   return new TrunklineError('UNPROCESSABLE', message, { field });
@@ -229,29 +230,8 @@ export function parseConnectionBody(body: unknown, _mode: 'create' | 'update'): 
 }
 
 /** The extension of a record, or the defaults a trunk would have had (for records without one). */
-function extOf(c: Connection): WavixTrunkExtension {
-  return (
-    c.ext.wavix ?? {
-      callerid: null,
-      multipleNumbers: false,
-      allowedIps: [],
-      hostRequest: null,
-      didinfoEnabled: true,
-      callRestrict: false,
-      callLimit: null,
-      costLimit: false,
-      maxCallCost: null,
-      channelsRestrict: false,
-      maxChannels: null,
-      rewriteEnabled: false,
-      rewritePrefix: '',
-      rewriteCond: '',
-      machineDetectionEnabled: false,
-      transcriptionEnabled: false,
-      transcriptionThreshold: DEFAULT_TRANSCRIPTION_THRESHOLD,
-      passthrough: false,
-    }
-  );
+function extOf(c: Connection): Readonly<WavixTrunkExtension> {
+  return c.ext.wavix ?? WAVIX_TRUNK_DEFAULTS;
 }
 
 /** Null when no caller ID is set, '' when any number of the account may be used (multiple_numbers). */

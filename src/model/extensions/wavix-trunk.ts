@@ -40,3 +40,28 @@ export interface WavixTrunkExtension {
   transcriptionThreshold: number | null;
   passthrough: boolean;
 }
+
+/** Wavix's default `transcription_threshold` (seed 003). */
+export const DEFAULT_TRANSCRIPTION_THRESHOLD = 6;
+
+/** What a trunk created without any Wavix fields reads as (records created through another dialect). */
+export const WAVIX_TRUNK_DEFAULTS: Readonly<WavixTrunkExtension> = Object.freeze({
+  callerid: null,
+  multipleNumbers: false,
+  allowedIps: Object.freeze([]) as unknown as WavixAllowedIp[],
+  hostRequest: null,
+  didinfoEnabled: true,
+  callRestrict: false,
+  callLimit: null,
+  costLimit: false,
+  maxCallCost: null,
+  channelsRestrict: false,
+  maxChannels: null,
+  rewriteEnabled: false,
+  rewritePrefix: '',
+  rewriteCond: '',
+  machineDetectionEnabled: false,
+  transcriptionEnabled: false,
+  transcriptionThreshold: DEFAULT_TRANSCRIPTION_THRESHOLD,
+  passthrough: false,
+});

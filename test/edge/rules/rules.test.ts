@@ -5,7 +5,7 @@ import { ValidationError } from '../../../src/model/errors.js';
 import { defaultSettings } from '../../../src/model/validate-connection.js';
 import type { Connection } from '../../../src/model/connection.js';
 import type { EnswitchPeerExtension } from '../../../src/model/extensions/enswitch-peer.js';
-import type { WavixTrunkExtension } from '../../../src/model/extensions/wavix-trunk.js';
+import { WAVIX_TRUNK_DEFAULTS, type WavixTrunkExtension } from '../../../src/model/extensions/wavix-trunk.js';
 import {
   ANONYMOUS_HOST,
   PRIVACY_VALUES,
@@ -70,26 +70,7 @@ const ENSWITCH_DEFAULTS: EnswitchPeerExtension = {
   urlCosts: '',
 };
 
-const WAVIX_DEFAULTS: WavixTrunkExtension = {
-  callerid: null,
-  multipleNumbers: false,
-  allowedIps: [],
-  hostRequest: null,
-  didinfoEnabled: true,
-  callRestrict: false,
-  callLimit: null,
-  costLimit: false,
-  maxCallCost: null,
-  channelsRestrict: false,
-  maxChannels: null,
-  rewriteEnabled: false,
-  rewritePrefix: '',
-  rewriteCond: '',
-  machineDetectionEnabled: false,
-  transcriptionEnabled: false,
-  transcriptionThreshold: null,
-  passthrough: false,
-};
+const WAVIX_DEFAULTS: WavixTrunkExtension = { ...WAVIX_TRUNK_DEFAULTS, allowedIps: [], transcriptionThreshold: null };
 
 function connection(patch: Partial<Connection> = {}): Connection {
   return {
