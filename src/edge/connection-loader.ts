@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { Connection } from '../model/index.js';
 import type { Store } from '../store/store.js';
+import { CoalescedTask } from './coalesced-task.js';
 import { ConnectionIndex } from './connection-index.js';
 
 const PAGE = 5_000;
@@ -35,8 +36,7 @@ export interface ConnectionLoaderOptions {
 export class ConnectionLoader {
   readonly index = new ConnectionIndex();
   #version: string | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #reloads = new CoalescedTask(() => this.#rebuild(), () => this.#closed);
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #lastReloadAt = 0;
@@ -148,22 +148,7 @@ export class ConnectionLoader {
   }
 
   reload(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#rebuild();
-        } while (this.#again && !this.#closed);
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.#reloads.run();
   }
 
   /** Full reloads so far (metrics, tests). */
@@ -188,7 +173,7 @@ export class ConnectionLoader {
   }
 
   async #poll(): Promise<void> {
-    if (this.#closed || this.#running !== undefined) return;
+    if (this.#closed || this.#reloads.running) return;
     try {
       await this.#versionSync;
       if ((await this.store.connectionsVersion()) === this.#version) return;
@@ -206,6 +191,6 @@ export class ConnectionLoader {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#pendingReload !== undefined) clearTimeout(this.#pendingReload);
     await this.#versionSync;
-    await this.#running?.catch(() => undefined);
+    await this.#reloads.settled();
   }
 }

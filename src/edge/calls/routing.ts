@@ -36,6 +36,7 @@ import {
   type Uri,
 } from '../../sip/index.js';
 import type { ReachableBinding } from '../call-handler.js';
+import { CoalescedTask } from '../coalesced-task.js';
 import type { ConnectionIndex, IndexedConnection } from '../connection-index.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -58,8 +59,7 @@ export class DialPlanBook {
   #policies = new Map<string, DialPolicy>();
   #version: string | undefined;
   #loaded = false;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #reloads = new CoalescedTask(() => this.#load(), () => this.#closed);
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -106,33 +106,24 @@ export class DialPlanBook {
 
   /** Load from the store now. Resolves when the copy reflects every write committed before the call. */
   reload(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
+    return this.#reloads.run();
+  }
+
+  async #load(): Promise<void> {
+    try {
+      // Version first: a write racing the load shows up as a newer version on the next poll.
+      const version = await this.store.connectionsVersion();
+      const snapshot = await this.store.loadDialPlans();
+      this.replace(snapshot, version);
+      this.logger.debug({ plans: snapshot.plans.length, policies: snapshot.policies.length, version }, 'SIP edge dial plans reloaded');
+    } catch (err) {
+      this.logger.warn({ err }, 'SIP edge could not load the dial plans; keeping the current copy');
+      throw err;
     }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          // Version first: a write racing the load shows up as a newer version on the next poll.
-          const version = await this.store.connectionsVersion();
-          const snapshot = await this.store.loadDialPlans();
-          this.replace(snapshot, version);
-          this.logger.debug({ plans: snapshot.plans.length, policies: snapshot.policies.length, version }, 'SIP edge dial plans reloaded');
-        } while (this.#again && !this.#closed);
-      } catch (err) {
-        this.logger.warn({ err }, 'SIP edge could not load the dial plans; keeping the current copy');
-        throw err;
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
   }
 
   async #poll(): Promise<void> {
-    if (this.#closed || this.#running !== undefined) return;
+    if (this.#closed || this.#reloads.running) return;
     try {
       if ((await this.store.connectionsVersion()) !== this.#version) await this.reload();
     } catch {
@@ -143,7 +134,7 @@ export class DialPlanBook {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    await this.#running?.catch(() => undefined);
+    await this.#reloads.settled();
   }
 }
 
