@@ -58,6 +58,25 @@ export function indexConnection(c: Connection): IndexedConnection {
   };
 }
 
+const SUBJECT_HEADERS: readonly OrigMatchHeader[] = ['from', 'to', 'request', 'contact'];
+
+/**
+ * The host a pattern requires, lower-cased and without its port (`sip:1555*@Carrier.example:5070` ->
+ * `carrier.example`), or undefined when the host has a wildcard (or the pattern no host part): such a
+ * pattern can match any host and is always scanned. Request subjects carry lower-cased hosts too.
+ */
+export function literalHostOf(pattern: string): string | undefined {
+  const at = pattern.lastIndexOf('@');
+  if (at === -1) return undefined;
+  const host = pattern.slice(at + 1);
+  if (host.includes('*')) return undefined;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end === -1 ? undefined : host.slice(0, end + 1).toLowerCase();
+  }
+  return (host.split(':')[0] ?? '').toLowerCase();
+}
+
 /** Index order: most specific orig pattern first, ties broken by id for a stable choice. */
 function before(a: IndexedConnection, b: IndexedConnection): boolean {
   return a.orig.specificity > b.orig.specificity || (a.orig.specificity === b.orig.specificity && a.connection.id < b.connection.id);
@@ -98,6 +117,13 @@ export class ConnectionIndex {
   private flat: IndexedConnection[] | undefined;
   private byId = new Map<number, IndexedConnection>();
   private byAuthUser = new Map<string, IndexedConnection[]>();
+  /**
+   * Identification by host: a connection whose orig pattern names a literal host can only match a request
+   * whose named header has that host, so `identify` looks at that host's list and at the (usually short)
+   * list of patterns with a wildcard host, not at every connection. Both lists are in index order.
+   */
+  private byOrigHost = new Map<string, IndexedConnection[]>();
+  private wildOrigHost: IndexedConnection[] = [];
 
   /** Replace the whole view; patterns in the store were validated on write, a bad one is skipped, not fatal. */
   replace(connections: readonly Connection[], onSkip?: (c: Connection, err: unknown) => void): void {
@@ -112,10 +138,19 @@ export class ConnectionIndex {
     all.sort((a, b) => b.orig.specificity - a.orig.specificity || a.connection.id - b.connection.id);
     const buckets = new Map<number, IndexedConnection[]>();
     const byUser = new Map<string, IndexedConnection[]>();
+    const byHost = new Map<string, IndexedConnection[]>();
+    const wild: IndexedConnection[] = [];
     for (const ic of all) {
       const bucket = buckets.get(ic.orig.specificity);
       if (bucket === undefined) buckets.set(ic.orig.specificity, [ic]);
       else bucket.push(ic);
+      const host = literalHostOf(ic.orig.source);
+      if (host === undefined) wild.push(ic);
+      else {
+        const list = byHost.get(host);
+        if (list === undefined) byHost.set(host, [ic]);
+        else list.push(ic);
+      }
       const user = ic.connection.authUsername;
       if (user === '') continue;
       const list = byUser.get(user);
@@ -127,6 +162,8 @@ export class ConnectionIndex {
     this.flat = all;
     this.byId = new Map(all.map((ic) => [ic.connection.id, ic]));
     this.byAuthUser = byUser;
+    this.byOrigHost = byHost;
+    this.wildOrigHost = wild;
   }
 
   /**
@@ -152,6 +189,13 @@ export class ConnectionIndex {
     insertOrdered(bucket, ic);
     this.byId.set(c.id, ic);
     this.flat = undefined;
+    const host = literalHostOf(ic.orig.source);
+    if (host === undefined) insertOrdered(this.wildOrigHost, ic);
+    else {
+      const list = this.byOrigHost.get(host);
+      if (list === undefined) this.byOrigHost.set(host, [ic]);
+      else insertOrdered(list, ic);
+    }
     const user = c.authUsername;
     if (user !== '') {
       const list = this.byAuthUser.get(user);
@@ -172,6 +216,15 @@ export class ConnectionIndex {
       if (bucket.length === 0) {
         this.buckets.delete(spec);
         this.order = this.order.filter((x) => x !== spec);
+      }
+    }
+    const host = literalHostOf(old.orig.source);
+    if (host === undefined) removeFrom(this.wildOrigHost, old);
+    else {
+      const list = this.byOrigHost.get(host);
+      if (list !== undefined) {
+        removeFrom(list, old);
+        if (list.length === 0) this.byOrigHost.delete(host);
       }
     }
     const user = old.connection.authUsername;
@@ -202,13 +255,29 @@ export class ConnectionIndex {
    * the connection itself names (`from` by default).
    */
   identify(subjects: RequestSubjects): IndexedConnection | undefined {
-    for (const spec of this.order) {
-      for (const ic of this.buckets.get(spec)!) {
+    let best: IndexedConnection | undefined;
+    // Each list is in index order, so its first match is its best, and a list is left as soon as it can
+    // no longer beat the best so far.
+    const scan = (list: readonly IndexedConnection[]): void => {
+      for (const ic of list) {
+        if (best !== undefined && !before(ic, best)) return;
         const subject = subjects[ic.connection.origMatchHeader];
-        if (subject !== undefined && matchesPattern(ic.orig, subject)) return ic;
+        if (subject !== undefined && matchesPattern(ic.orig, subject)) {
+          best = ic;
+          return;
+        }
       }
+    };
+    scan(this.wildOrigHost);
+    const seen: string[] = [];
+    for (const header of SUBJECT_HEADERS) {
+      const host = subjects[header]?.host;
+      if (host === undefined || seen.includes(host)) continue;
+      seen.push(host);
+      const list = this.byOrigHost.get(host);
+      if (list !== undefined) scan(list);
     }
-    return undefined;
+    return best;
   }
 
   /** Connections whose address (or allowed IPs) is this source address. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressHost, ConnectionIndex, sourceAllowed } from '../../src/edge/connection-index.js';
-import { buildNewConnection, type Connection, type SettingsPatch } from '../../src/model/index.js';
+import fc from 'fast-check';
+import { addressHost, ConnectionIndex, literalHostOf, sourceAllowed } from '../../src/edge/connection-index.js';
+import { buildNewConnection, matchesPattern, type Connection, type SettingsPatch } from '../../src/model/index.js';
 
 let nextId = 1;
 function conn(origMatchPattern: string, patch: SettingsPatch = {}): Connection {
@@ -81,10 +82,71 @@ describe('connection index: incremental writes', () => {
       const rebuilt = new ConnectionIndex();
       rebuilt.replace([...state.values()]);
       assert.deepEqual(idx.values().map((ic) => ic.connection.id), rebuilt.values().map((ic) => ic.connection.id), `order after step ${step}`);
+      for (const host of ['a.example', 'b.example', 'c.example']) {
+        for (const user of ['1555', '2']) {
+          const subjects = { from: { scheme: 'sip', user, host } };
+          assert.equal(idx.identify(subjects)?.connection.id, rebuilt.identify(subjects)?.connection.id, `identify ${user}@${host} after step ${step}`);
+        }
+      }
       for (const u of ['u0', 'u1', 'u2']) {
         assert.deepEqual(idx.byAuthUsername(u).map((ic) => ic.connection.id), rebuilt.byAuthUsername(u).map((ic) => ic.connection.id));
       }
     }
     state = new Map();
+  });
+});
+
+describe('connection index: identification by host', () => {
+  it('finds what a scan of every connection in index order finds (fast-check over patterns, headers and requests)', () => {
+    const hosts = ['a.example', 'B.example', '10.0.0.1', '[2001:db8::1]'];
+    const users = ['1555', '15', '2', 'pbx', ''];
+    const headers = ['from', 'to', 'request', 'contact'] as const;
+    let matched = 0;
+    const pattern = fc.oneof(
+      fc.tuple(fc.constantFrom('sip:', 'sip*', 'sips:', ''), fc.constantFrom(...users), fc.boolean(), fc.constantFrom(...hosts, '*', '*.example'), fc.constantFrom('', ':5070'))
+        .map(([scheme, user, star, host, port]) => {
+          const u = scheme === 'sip*' ? '' : `${user}${star || user === '' ? '*' : ''}`;
+          return `${scheme}${u}@${host}${host.includes('*') ? '' : port}`;
+        }),
+      fc.constant('*'),
+    );
+    const subject = fc.record({
+      scheme: fc.constantFrom('sip', 'sips'),
+      user: fc.constantFrom('15550001', '2000', 'pbx', undefined),
+      host: fc.constantFrom(...hosts.map((h) => h.toLowerCase()), 'c.example'),
+      port: fc.constantFrom(undefined, 5060, 5070),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(pattern, fc.constantFrom(...headers)), { minLength: 1, maxLength: 25 }),
+        fc.record({ from: subject, to: subject, request: subject, contact: subject }, { requiredKeys: [] }),
+        (specs, subjects) => {
+          const all = specs.flatMap(([p, h]) => {
+            try {
+              return [conn(p, { origMatchHeader: h })];
+            } catch {
+              return []; // a pattern the model refuses is never stored
+            }
+          });
+          const idx = new ConnectionIndex();
+          idx.replace(all);
+          const naive = idx.values().find((ic) => {
+            const s = subjects[ic.connection.origMatchHeader];
+            return s !== undefined && matchesPattern(ic.orig, s);
+          });
+          assert.equal(idx.identify(subjects)?.connection.id, naive?.connection.id);
+          if (naive !== undefined) matched++;
+        },
+      ),
+      { numRuns: 500 },
+    );
+    assert.ok(matched > 100, `only ${matched} of 500 runs had a match: the property would prove little`);
+  });
+
+  it('keys literal hosts without their port and in lower case; wildcard hosts have none', () => {
+    assert.equal(literalHostOf('sip:1555*@Carrier.Example:5070'), 'carrier.example');
+    assert.equal(literalHostOf('sip*@[2001:DB8::1]:5060'), '[2001:db8::1]');
+    assert.equal(literalHostOf('sip:*@*.example'), undefined);
+    assert.equal(literalHostOf('*'), undefined);
   });
 });
