@@ -332,6 +332,14 @@ export class Headers implements Iterable<HeaderField> {
     return v;
   }
 
+  /**
+   * Forget every parsed view (they are parsed again from the field text if asked for). For messages kept
+   * only to answer retransmissions: a parsed URI, its parameters and name-addrs cost more than the text.
+   */
+  releaseMemo(): void {
+    this.memo = undefined;
+  }
+
   /** A memoised value if it was already computed (never computes). */
   peekMemo<T>(key: string): T | undefined {
     return this.memo?.get(key) as T | undefined;

@@ -59,6 +59,14 @@ abstract class SipMessageBase {
     this.version = init.version ?? '2.0';
   }
 
+  /**
+   * Drop the parsed header views (Via, From, To, Contact, CSeq...); reading them again parses the text again.
+   * The text, body and Request-URI stay as they are.
+   */
+  compact(): void {
+    this.headers.releaseMemo();
+  }
+
   /** Call-ID (§20.8). */
   get callId(): string {
     const v = this.headers.get('call-id');

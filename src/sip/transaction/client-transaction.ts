@@ -39,6 +39,11 @@ export abstract class ClientTransaction extends Transaction {
     });
   }
 
+  /** Whether the outcome is known: a final response arrived, or the transaction timed out or failed. */
+  get settledOutcome(): boolean {
+    return this.settled;
+  }
+
   /** Every response passed up to the transaction user (provisional and final). */
   onResponse(h: (res: SipResponse) => void): Unsubscribe {
     return this.responseListeners.add(h);
@@ -65,7 +70,12 @@ export abstract class ClientTransaction extends Transaction {
 
   protected deliver(res: SipResponse): void {
     this.report(this.responseListeners.emit(res));
-    if (res.status >= 200) this.finish({ type: 'response', response: res });
+    if (res.status >= 200) {
+      this.finish({ type: 'response', response: res });
+      // The outcome is known: what is left is absorbing retransmissions (Timer D/K/M).
+      this.quiesce();
+      res.compact();
+    }
   }
 
   protected finish(r: ClientTransactionResult): void {

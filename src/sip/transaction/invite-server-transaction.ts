@@ -59,7 +59,7 @@ export class InviteServerTransaction extends ServerTransaction {
   start(): void {
     if (this.autoTrying === false) return;
     this.startTimer('Trying', this.autoTrying, () => {
-      if (this.current === InviteServerState.Proceeding && this.lastResponse === undefined) {
+      if (this.current === InviteServerState.Proceeding && this.lastStatus === undefined) {
         this.sendResponse(this.createResponse(100));
       }
     });

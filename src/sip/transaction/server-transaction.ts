@@ -22,7 +22,10 @@ export abstract class ServerTransaction extends Transaction {
   readonly transport: Transport;
   /** To tag used by {@link createResponse} (the request's own To tag if it had one). */
   readonly toTag: string;
+  /** The last provisional response sent (a final one is kept only as octets, {@link lastWire}). */
   lastResponse: SipResponse | undefined;
+  /** Status of the last response sent. */
+  lastStatus: number | undefined;
   protected lastWire: Buffer | undefined;
   private readonly sentListeners = new Listeners<SipResponse>();
   private readonly timeoutListeners = new Listeners<'H'>();
@@ -59,7 +62,7 @@ export abstract class ServerTransaction extends Transaction {
 
   /** Whether a final (>= 200) response was sent. */
   get finalResponseSent(): boolean {
-    return this.lastResponse !== undefined && this.lastResponse.status >= 200;
+    return this.lastStatus !== undefined && this.lastStatus >= 200;
   }
 
   /** Send a response from the TU through the state machine. @throws SipTransactionError */
@@ -88,11 +91,14 @@ export abstract class ServerTransaction extends Transaction {
   }
 
   protected sendResponse(res: SipResponse): void {
-    this.lastResponse = res;
+    const final = res.status >= 200;
+    this.lastResponse = final ? undefined : res;
+    this.lastStatus = res.status;
     this.lastWire = serializeMessage(res);
     this.responseTransmissions = 1;
     this.channel.send(this.lastWire).catch((e: unknown) => this.transportError(e));
     this.report(this.sentListeners.emit(res));
+    if (final) this.quiesce();
   }
 
   protected resendLast(): void {

@@ -63,6 +63,15 @@ export abstract class Transaction {
     return this.errorListeners.add(h);
   }
 
+  /**
+   * The transaction only absorbs or answers retransmissions from now on (Accepted, Completed, Confirmed):
+   * it keeps the request's text but not its parsed views, since it may stay in the table 32 s (64*T1) and,
+   * at hundreds of calls a second, such transactions are most of the heap.
+   */
+  protected quiesce(): void {
+    this.request.compact();
+  }
+
   /** Stop every timer and leave the table. Idempotent. */
   protected terminate(): void {
     if (this.isTerminated) return;
