@@ -3,6 +3,7 @@
  * same port, TLS on its own port when a certificate is given), one transaction layer, and the front door
  * that answers every request: OPTIONS keep-alives, REGISTER for digest trunks, identification of callers,
  * and hand-off of calls to the call engine. Nothing a peer sends is left without the answer it deserves.
+ * It also registers carrier trunks that need it with their carriers (outbound REGISTER).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -28,6 +29,7 @@ import { identifyCaller } from './caller-identification.js';
 import { ConnectionAuthenticator } from './connection-auth.js';
 import { ConnectionLoader, type ConnectionChange } from './connection-loader.js';
 import { Registrar, type RegistrarOptions } from './registrar.js';
+import { OutboundRegistrations, type OutboundRegistrationOptions } from './outbound-registration.js';
 import type { LiveState } from './live/live-state.js';
 import { RedisLiveState, type RedisLiveStateOptions } from './live/redis-live-state.js';
 
@@ -51,6 +53,8 @@ export interface SipEdgeConfig {
   readonly defaultRealm?: string | undefined;
   readonly timers?: Partial<TimerConfig> | undefined;
   readonly registrar?: RegistrarOptions | undefined;
+  /** Outbound REGISTER timings (tests shorten the retries). */
+  readonly outboundRegistration?: OutboundRegistrationOptions | undefined;
   readonly pollMs?: number | undefined;
   /**
    * Share live call state (concurrent-call limits, active-call figures) with other edge processes through
@@ -68,6 +72,8 @@ export interface SipEdge {
   readonly layer: TransactionLayer;
   readonly loader: ConnectionLoader;
   readonly registrar: Registrar;
+  /** Registrations of carrier trunks with their carriers. */
+  readonly outbound: OutboundRegistrations;
   readonly engine: CallEngine | undefined;
   /** Shared live call state (Redis), when configured. */
   readonly liveState: LiveState | undefined;
@@ -112,7 +118,21 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     algorithms: [...(cfg.digestAlgorithms ?? DEFAULT_DIGEST_ALGORITHMS)],
     secret: cfg.nonceSecret ?? randomBytes(32),
   });
-  const loader = new ConnectionLoader(cfg.store, logger, cfg.pollMs === undefined ? {} : { pollMs: cfg.pollMs });
+  // Registrations with carriers follow every change the loader applies; they start once the edge is up.
+  const outbound = new OutboundRegistrations({
+    layer,
+    logger,
+    userAgent: product,
+    connections: () => loader.index.values().map((ic) => ic.connection),
+    connectionExists: (id) => loader.index.get(id) !== undefined,
+    store: cfg.store,
+    inboundBindings: (id) => registrar.bindings(id),
+    options: cfg.outboundRegistration,
+  });
+  const loader = new ConnectionLoader(cfg.store, logger, {
+    ...(cfg.pollMs === undefined ? {} : { pollMs: cfg.pollMs }),
+    onReload: () => outbound.connectionsChanged(),
+  });
   const registrar = new Registrar(cfg.store, () => loader.index, auth, logger, product, cfg.registrar);
   let unsubscribeChanges: (() => void) | undefined;
 
@@ -225,6 +245,8 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
   layer.onInvalid((e) => logger.debug({ reason: e.reason, action: e.action, status: e.status, from: e.remote.address }, 'invalid SIP message'));
   layer.onError((err) => logger.warn({ err }, 'SIP transport error'));
 
+  outbound.start();
+
   logger.info(
     { host: cfg.host, port: sipPort, tlsPort, connections: loader.index.size, calls: engine !== undefined },
     'SIP edge listening (UDP, TCP' + (tlsPort === undefined ? ')' : ', TLS)'),
@@ -238,12 +260,17 @@ export async function startSipEdge(cfg: SipEdgeConfig): Promise<SipEdge> {
     layer,
     loader,
     registrar,
+    outbound,
     engine,
     liveState,
     close() {
       closing ??= (async () => {
         unsubscribeChanges?.();
-        await engine?.close().catch((err: unknown) => logger.warn({ err }, 'call engine did not close cleanly'));
+        // Calls are ended and outbound bindings removed in parallel; both need the transaction layer, closed last.
+        await Promise.all([
+          engine?.close().catch((err: unknown) => logger.warn({ err }, 'call engine did not close cleanly')),
+          outbound.close(),
+        ]);
         await liveState?.close().catch((err: unknown) => logger.warn({ err }, 'live call state did not close cleanly'));
         await registrar.close();
         await loader.close();

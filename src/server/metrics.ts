@@ -1,8 +1,8 @@
 /**
  * Prometheus `/metrics` (prom-client): the process (event-loop lag, memory, CPU), the SIP edge's traffic
- * (requests and responses by method and code, transactions, invalid messages), registrations, connections and
- * calls. Figures are read from the edge's own counters when Prometheus scrapes, so the hot path only
- * increments integers in a Map.
+ * (requests and responses by method and code, transactions, invalid messages), registrations (inbound, and
+ * outbound ones by state), connections and calls. Figures are read from the edge's own counters when Prometheus
+ * scrapes, so the hot path only increments integers in a Map.
  *
  * `/metrics` needs no API key, like most exporters: it is served on the HTTP API's address (127.0.0.1 by
  * default); put it behind the same network policy as the API when binding elsewhere.
@@ -74,6 +74,16 @@ export function registerMetrics(app: FastifyInstance, sip: SipEdge | undefined):
     registers: [registry],
     collect() {
       this.set(sip?.registrar.registeredConnections ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'trunkline_outbound_registrations',
+    help: 'Registrations of carrier trunks with their carriers (outbound REGISTER), by state: registering, registered, failed.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts = sip?.outbound.counts() ?? { registering: 0, registered: 0, failed: 0 };
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
   new Gauge({

@@ -19,6 +19,7 @@ import { DEFAULT_DIGEST_ALGORITHMS, startSipEdge, type SipEdge } from '../edge/s
 import type { CallEngineFactory } from '../edge/call-handler.js';
 import { createCallEngine } from '../edge/calls/index.js';
 import type { RegistrarOptions } from '../edge/registrar.js';
+import type { OutboundRegistrationOptions } from '../edge/outbound-registration.js';
 import type { RedisLiveStateOptions } from '../edge/live/redis-live-state.js';
 import type { DigestAlgorithm, TimerConfig } from '../sip/index.js';
 import { observeConnectionWrites, type ConnectionChange } from './store-events.js';
@@ -92,6 +93,8 @@ export interface ServerOptions {
   sipTimers?: Partial<TimerConfig>;
   /** REGISTER limits (tests shorten the minimum expiry and the sweep). */
   sipRegistrar?: RegistrarOptions;
+  /** Outbound REGISTER of carrier trunks (tests shorten the retry backoff). */
+  sipOutboundRegistration?: OutboundRegistrationOptions;
   logLevel?: LevelWithSilent;
   /** Use this logger instead of a new pino logger on stderr. */
   logger?: Logger;
@@ -221,6 +224,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         digestAlgorithms: config.digestAlgorithms,
         timers: options.sipTimers,
         registrar: options.sipRegistrar,
+        outboundRegistration: options.sipOutboundRegistration,
         redis: config.redis,
       });
       services.push(sip);
