@@ -51,5 +51,11 @@ export interface Backend {
    * rejects with the driver's error. `undefined` = not supported, use kysely.
    */
   groupWrite?(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | undefined;
+  /**
+   * Run one compiled single-row write for many parameter sets in one transaction, off the event loop
+   * (SQLite: a worker thread with its own connection, see sqlite-bulk-writer.ts). For writes nobody waits on
+   * interactively (call records). Resolves when committed; `undefined` = not supported, use kysely.
+   */
+  bulkWrite?(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> | undefined;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CallRecord, CallRecordFilter } from '../model/index.js';
 import { ValidationError } from '../model/index.js';
 import type { Database } from './schema.js';
+import { PreparedQuery, param } from './prepared.js';
 import { toIso } from './schema.js';
 
 /** Rows per INSERT statement (SQLite's bound-variable limit; 10 columns a row). */
@@ -29,9 +30,34 @@ function rowOf(r: CallRecord) {
   };
 }
 
-export async function insertCallRecords(db: Kysely<Database>, records: readonly CallRecord[]): Promise<void> {
+const COLUMNS = ['id', 'domain', 'orig_connection_id', 'term_connection_id', 'orig_call_id', 'term_call_id', 'started_at', 'ended_at', 'talk_seconds', 'record'] as const;
+type Column = (typeof COLUMNS)[number];
+const oneRowInserts = new WeakMap<Kysely<Database>, PreparedQuery<Column>>();
+
+/** The single-row INSERT, compiled once per database, for a backend's bulk writer. */
+function oneRowInsert(db: Kysely<Database>): PreparedQuery<Column> {
+  let q = oneRowInserts.get(db);
+  if (q === undefined) {
+    const values = Object.fromEntries(COLUMNS.map((c) => [c, param(c)])) as unknown as ReturnType<typeof rowOf>;
+    q = new PreparedQuery(db.insertInto('call_records').values(values).compile(), COLUMNS);
+    oneRowInserts.set(db, q);
+  }
+  return q;
+}
+
+/** Write a batch in one transaction: through the backend's bulk writer when it has one, else through kysely. */
+export async function insertCallRecords(
+  db: Kysely<Database>,
+  records: readonly CallRecord[],
+  bulkWrite?: (sql: string, rows: readonly (readonly unknown[])[]) => Promise<void> | undefined,
+): Promise<void> {
   if (records.length === 0) return;
   const rows = records.map(rowOf); // validate everything before writing anything
+  if (bulkWrite !== undefined) {
+    const q = oneRowInsert(db);
+    const pending = bulkWrite(q.sql, rows.map((r) => q.bind(r).parameters));
+    if (pending !== undefined) return pending;
+  }
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await trx.insertInto('call_records').values(rows.slice(i, i + INSERT_CHUNK)).execute();

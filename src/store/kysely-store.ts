@@ -613,7 +613,8 @@ export class KyselyStore implements Store {
   }
 
   async insertCallRecords(records: readonly CallRecord[]): Promise<void> {
-    await this.#guard(() => insertCallRecords(this.#db, records), {
+    const bulk = this.#backend.bulkWrite?.bind(this.#backend);
+    await this.#guard(() => insertCallRecords(this.#db, records, bulk), {
       unique: () => new TrunklineError('CONFLICT', 'A call record with this id already exists'),
     });
   }

@@ -37,6 +37,7 @@ import {
 } from 'kysely';
 import type { Backend, ErrorClass, RawRow, RawRows } from './backend.js';
 import { SQLITE_FLAVOR, runMigrations } from './migrations.js';
+import { SqliteBulkWriter } from './sqlite-bulk-writer.js';
 import type { Database } from './schema.js';
 
 export const SQLITE_FILE_NAME = 'trunkline.db';
@@ -267,6 +268,7 @@ interface SharedFile {
   readonly rawStatements: RawStatementCache;
   readonly db: Kysely<Database>;
   readonly groupCommit: GroupCommit;
+  readonly bulkWriter: SqliteBulkWriter;
   refs: number;
 }
 
@@ -274,10 +276,12 @@ const openFiles = new Map<string, SharedFile>();
 
 function openFile(file: string): SharedFile {
   const raw = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  let synchronous: 'NORMAL' | 'FULL' = 'FULL';
   try {
     raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     const mode = String(raw.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
-    raw.pragma(`synchronous = ${mode === 'wal' ? 'NORMAL' : 'FULL'}`);
+    synchronous = mode === 'wal' ? 'NORMAL' : 'FULL';
+    raw.pragma(`synchronous = ${synchronous}`);
     raw.pragma('foreign_keys = ON');
   } catch (err) {
     raw.close();
@@ -290,7 +294,8 @@ function openFile(file: string): SharedFile {
     const row = (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows[0];
     return row === undefined ? [] : Object.values(row);
   });
-  return { raw, statements, rawStatements, db, groupCommit, refs: 0 };
+  const bulkWriter = new SqliteBulkWriter({ file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, synchronous });
+  return { raw, statements, rawStatements, db, groupCommit, bulkWriter, refs: 0 };
 }
 
 export function classifySqliteError(err: unknown): ErrorClass | undefined {
@@ -319,7 +324,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
     openFiles.set(file, shared);
   }
   shared.refs += 1;
-  const { raw, statements, rawStatements, db, groupCommit } = shared;
+  const { raw, statements, rawStatements, db, groupCommit, bulkWriter } = shared;
   let closed = false;
 
   return {
@@ -355,6 +360,10 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
       if (closed) return undefined;
       return groupCommit.enqueue(text, parameters);
     },
+    bulkWrite(text, rows) {
+      if (closed) return undefined;
+      return bulkWriter.write(text, rows);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -364,6 +373,7 @@ export function openSqliteBackend(options: SqliteBackendOptions): Backend {
       entry.refs -= 1;
       if (entry.refs === 0) {
         openFiles.delete(file);
+        await bulkWriter.close();
         await db.destroy();
         if (raw.open) raw.close(); // kysely only closes a database it has used
 
