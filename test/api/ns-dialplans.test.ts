@@ -240,6 +240,11 @@ describe('NetSapiens dial plans and dial policies', () => {
     assert.equal((await t.su.post('/dialpolicy', { dialpolicy: 'global', domain: '*', description: 'again' })).status, 409);
     assert.equal((await t.su.post('/dialpolicy', { dialpolicy: 'x', domain: 'nowhere.example', description: '' })).status, 404);
     assert.equal((await t.su.post('/dialpolicy', { dialpolicy: 'no-premium', domain: D, description: 'No 1900' })).status, 202);
+    const noName = await t.su.post('/dialpolicy', { domain: D, description: 'no name' });
+    assert.equal(noName.status, 400, 'a policy without a name is refused, not a crash');
+    assert.match(noName.body.message, /dialpolicy/);
+    const noNameInDomain = await t.su.post(`/domains/${D}/dialpolicy`, { description: 'no name' });
+    assert.equal(noNameInDomain.status, 400);
     const noDesc = await t.su.post('/dialpolicy', { dialpolicy: 'x', domain: D });
     assert.equal(noDesc.status, 400);
     assert.match(noDesc.body.message, /^description is required/);

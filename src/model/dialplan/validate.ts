@@ -209,7 +209,8 @@ function checkPermission(p: Permission): void {
 
 /** Validate a whole policy: its fields, every permission, and that no two permissions share a match. */
 export function validateDialPolicy(policy: DialPolicy): DialPolicy {
-  coerceAll(DIAL_POLICY_FIELDS, { domain: policy.domain, name: policy.name, description: policy.description }, 'dial policy');
+  const given = coerceAll(DIAL_POLICY_FIELDS, { domain: policy.domain, name: policy.name, description: policy.description }, 'dial policy');
+  requireFields(DIAL_POLICY_FIELDS, given);
   validateDomainName(policy.domain, 'domain');
   validateName('name', policy.name);
   const seen = new Set<string>();
