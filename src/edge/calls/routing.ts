@@ -10,7 +10,10 @@
  *   3. without a dial plan (or when the named plan does not exist): term match patterns, every other connection
  *      whose `termMatchPattern` (default: its orig pattern) matches the Request-URI, most specific first (more
  *      literal characters), ties by id.
- * The origin never routes to itself. Dial plans and policies come from an in-memory copy (`DialPlanBook`) kept in
+ * The origin never routes to itself. The decision is a ranked list (`candidates`, most specific first, connections
+ * with termination disabled left out): when the first fails before the answer with 408, 5xx, no response or a
+ * transport error, the call engine tries the next (failover, call.ts), unless the dial rule is
+ * `to-connection-or-user-no-failover`. Dial plans and policies come from an in-memory copy (`DialPlanBook`) kept in
  * step with the store by polling `connectionsVersion()`, which every dial plan write changes.
  */
 import { isIP } from 'node:net';
@@ -152,7 +155,10 @@ export const TO_CONNECTION_APPLICATIONS: ReadonlySet<DialRuleApplication> = new 
 export type RouteDecision =
   | {
       readonly ok: true;
+      /** The most specific match (may have termination disabled: then `candidates` can be empty). */
       readonly dest: IndexedConnection;
+      /** Connections to try in order, termination enabled, at most `maxCandidates`. */
+      readonly candidates: readonly IndexedConnection[];
       /** The caller's identity with the dial rule's rewrite applied (unchanged without a dial plan). */
       readonly identity: CallIdentity;
       /** The dial rule that decided, when a dial plan routed the call. */
@@ -171,6 +177,17 @@ export interface RouteOutgoingInput {
   readonly subject: MatchSubject;
   readonly now?: Date;
   readonly logger?: Logger;
+  /** How many connections the decision may list for failover (default 1: the most specific only). */
+  readonly maxCandidates?: number;
+}
+
+/**
+ * Failures of one destination that make the engine try the next (before the answer): 408 and 5xx from the far
+ * end (or trunkline's own 503 for it: limits, `fail_percent`, no transport, not registered); 4xx and 6xx are
+ * the callee's answer and go to the caller.
+ */
+export function failsOver(status: number): boolean {
+  return status === 408 || (status >= 500 && status < 600);
 }
 
 const quoted = (text: string): string => text.replace(/[\\"\r\n]/g, ' ');
@@ -189,6 +206,7 @@ export function routeOutgoing(input: RouteOutgoingInput): RouteDecision {
   const c = input.origin.connection;
   const id = input.identity;
   const dialled = id.requestUser;
+  const limit = Math.max(1, input.maxCandidates ?? 1);
   const book = input.dialPlans;
   if ((c.dialPolicy !== '' || c.dialPlan !== '') && book !== undefined && !book.loaded) {
     return refuse(503, 'Dial Plans Not Loaded', 'dial plans are still loading; retry');
@@ -219,9 +237,9 @@ export function routeOutgoing(input: RouteOutgoingInput): RouteDecision {
     if (c.dialPlan !== '' && book !== undefined) {
       input.logger?.debug({ connectionId: c.id, dialPlan: c.dialPlan }, 'dial plan not found: routing by term match patterns');
     }
-    const dest = findTermConnection(input.index, { ...input.subject, user: dialled === '' ? undefined : dialled }, c.id);
-    if (dest === undefined) return { ok: false, status: 404, reason: 'No Route', headers: [] };
-    return { ok: true, dest, identity: id, route: undefined };
+    const found = findTermConnections(input.index, { ...input.subject, user: dialled === '' ? undefined : dialled }, c.id, limit);
+    if (found === undefined) return { ok: false, status: 404, reason: 'No Route', headers: [] };
+    return { ok: true, ...found, identity: id, route: undefined };
   }
 
   let route: RouteResult | undefined;
@@ -249,13 +267,20 @@ export function routeOutgoing(input: RouteOutgoingInput): RouteDecision {
   if (!TO_CONNECTION_APPLICATIONS.has(route.application)) {
     return refuse(404, 'No Route', `dial rule ${route.rule.matchToUri} of plan ${plan.name} uses ${route.application}, which trunkline cannot route`);
   }
-  const dest = findTermConnection(input.index, { scheme: route.toScheme ?? 'sip', user: route.toUser === '' ? undefined : route.toUser, host: route.toHost.toLowerCase(), port: undefined }, c.id);
-  if (dest === undefined) {
+  const noFailover = route.application === 'to-connection-or-user-no-failover';
+  const found = findTermConnections(
+    input.index,
+    { scheme: route.toScheme ?? 'sip', user: route.toUser === '' ? undefined : route.toUser, host: route.toHost.toLowerCase(), port: undefined },
+    c.id,
+    noFailover ? 1 : limit,
+    noFailover,
+  );
+  if (found === undefined) {
     return refuse(404, 'No Route', `no connection's term match pattern matches ${route.toUser}@${route.toHost} (dial plan ${plan.name})`);
   }
   return {
     ok: true,
-    dest,
+    ...found,
     route,
     identity: {
       ...id,
@@ -293,6 +318,30 @@ export function findTermConnection(index: ConnectionIndex, subject: MatchSubject
     if (matchesPattern(ic.term, subject)) return ic;
   }
   return undefined;
+}
+
+/**
+ * The most specific connection for a Request-URI and up to `limit` connections to try, most specific first,
+ * termination enabled. `onlyFirst`: the list is the first match or nothing (no failover, not even past a
+ * connection with termination disabled). Undefined when nothing matches (404). Stops scanning once the list is
+ * full, so a call costs no more than the matches it may use.
+ */
+export function findTermConnections(
+  index: ConnectionIndex,
+  subject: MatchSubject,
+  originId: number,
+  limit: number,
+  onlyFirst = false,
+): { dest: IndexedConnection; candidates: IndexedConnection[] } | undefined {
+  let dest: IndexedConnection | undefined;
+  const candidates: IndexedConnection[] = [];
+  for (const ic of termOrder(index)) {
+    if (ic.connection.id === originId || !matchesPattern(ic.term, subject)) continue;
+    dest ??= ic;
+    if (ic.connection.termEnabled) candidates.push(ic);
+    if (candidates.length >= limit || onlyFirst) break;
+  }
+  return dest === undefined ? undefined : { dest, candidates };
 }
 
 /** Where and how the INVITE of the term leg goes. */
