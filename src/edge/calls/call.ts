@@ -4,17 +4,23 @@
  * this class moves requests, responses and bodies between them and keeps the call's life bounded:
  *
  *   routing ── INVITE sent ──► calling ── 1xx ──► early ── 2xx ──► answered ── ACK ──► confirmed
+ *      │  └─ 408/5xx/no response before the answer: next connection (failover) ──► routing
  *      └───────────── final failure, CANCEL, no answer (Timer C), shutdown ──────────────► ended
  *   answered/confirmed ── BYE either side, failed in-dialog request, ACK timeout, session expiry,
- *                          max duration, shutdown ──► ended (BYE to the other side / both sides)
+ *                          max duration, shutdown ──► ended (BYE to the other side / both sides,
+ *                          or the other side held to its connection's minimum call duration first)
  *
  * INVITE transactions crossing the B2BUA (the initial one and re-INVITEs) are `InviteRelay`s: the far leg's
  * 2xx is ACKed at once when our INVITE carried an offer (§13.2.2.4), or with the near side's ACK (and its
- * SDP answer) for a late offer; a retransmitted 2xx gets the same ACK again (§13.2.2.4).
+ * SDP answer) for a late offer; a retransmitted 2xx gets the same ACK again (§13.2.2.4). Each try of a
+ * destination is its own relay and its own leg `b` dialog (new Call-ID).
+ *
+ * Policies with their own modules: session timers per leg (session-timer.ts), ringback (ringback.ts),
+ * minimum call duration (min-duration.ts); failover candidates come from routing.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { dispositionOf, secondsBetween, type CallEnder, type CallRecord } from '../../model/index.js';
+import { dispositionOf, secondsBetween, type CallEnder, type CallRecord, type Connection } from '../../model/index.js';
 import { applyLegRules, type LegOutcome } from '../rules/index.js';
 import { sdpPolicyOf, stripMedia, type SdpPolicy } from '../sdp/index.js';
 import {
@@ -32,14 +38,18 @@ import {
   type SendRequestOptions,
   type SipRequest,
   type SipResponse,
+  type Unsubscribe,
 } from '../../sip/index.js';
 import type { IndexedConnection } from '../connection-index.js';
-import { Dialog, type LegName } from './dialog.js';
+import { Dialog, type LegName, type SdpCopy } from './dialog.js';
 import { fromNameAddr, identityOf, sipUri, toNameAddr } from './identity.js';
 import { admitCall } from './limits.js';
-import { applyHeaderOps, copyEndToEnd, localContact, nextMaxForwards, policeBody } from './relay.js';
-import { resolveTarget, routeOutgoing, subjectOfUri, type Target } from './routing.js';
+import { minimumDurationHoldMs } from './min-duration.js';
+import { applyHeaderOps, copyEndToEnd, hasOptionTag, localContact, nextMaxForwards, policeBody } from './relay.js';
+import { provisionalAction, type ProvisionalAction } from './ringback.js';
+import { failsOver, resolveTarget, routeOutgoing, subjectOfUri, type Target } from './routing.js';
 import type { EngineServices } from './services.js';
+import { LegSessionTimer, sessionTimerSettings, type SessionLegHost, type UasDecision } from './session-timer.js';
 
 export type CallState = 'routing' | 'calling' | 'early' | 'answered' | 'confirmed' | 'ended';
 
@@ -54,6 +64,15 @@ export class InviteRelay {
   farAck: SipRequest | undefined;
   nearAcked = false;
   authTried = false;
+  /** Session-Expires we asked the far leg for (RFC 4028), and how often a 422 made us ask again. */
+  asked: number | undefined;
+  retries422 = 0;
+  /** What the near leg's 2xx grants (RFC 4028 §9), decided when its request came. */
+  nearDecision: UasDecision = { kind: 'none' };
+  /** SDP of a reliable provisional the near side never got (ringback policy): the 2xx carries it if the far one lacks it. */
+  withheldAnswer: SdpCopy | undefined;
+  /** The far leg's dialog when the relay was made (a failed-over try keeps its own). */
+  farDialog: Dialog | undefined;
 
   constructor(
     readonly near: LegName,
@@ -69,14 +88,6 @@ export class InviteRelay {
 
 const other = (leg: LegName): LegName => (leg === 'a' ? 'b' : 'a');
 
-/** RFC 4028 §4: `Session-Expires: 1800;refresher=uac` (compact `x`). */
-function sessionExpires(res: SipResponse): number | undefined {
-  const v = res.header('session-expires');
-  if (v === undefined) return undefined;
-  const n = Number.parseInt(v.split(';')[0]?.trim() ?? '', 10);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
 function withoutTag(na: NameAddr): string {
   const c = na.clone();
   c.tag = undefined;
@@ -89,7 +100,8 @@ export class Call {
   readonly a: Dialog;
   b: Dialog | undefined;
   dest: IndexedConnection | undefined;
-  readonly initial: InviteRelay;
+  /** The initial INVITE's relay to the destination being tried. */
+  initial: InviteRelay;
   /** A re-INVITE crossing the call (one at a time: glare gets 491, RFC 3261 §14.2). */
   pendingInvite: InviteRelay | undefined;
   readonly startedAt = Date.now();
@@ -107,9 +119,29 @@ export class Call {
   private endedBy: CallEnder = 'edge';
   private noAnswerTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
-  private sessionTimer: NodeJS.Timeout | undefined;
+  /** RFC 4028 per leg; leg b's is made for each destination tried. */
+  private readonly timers: { a: LegSessionTimer; b: LegSessionTimer | undefined };
+  /** What the caller's 2xx grants (RFC 4028 §9), decided when its INVITE came. */
+  private aGrant: UasDecision = { kind: 'none' };
+  /** Connections still to try (failover), how many were tried, and the Max-Forwards of their INVITEs. */
+  private candidates: IndexedConnection[] = [];
+  private attempts = 0;
+  private maxForwards = 70;
+  /** A reliable provisional with SDP reached the caller: its offer is answered, the call cannot move elsewhere. */
+  private earlyAnswerSent = false;
+  /** Reliable provisionals trunkline PRACKed itself (To tag + RSeq). */
+  private readonly pracked = new Set<string>();
+  /** The leg held to its connection's minimum call duration after the other leg ended. */
+  private held: { leg: LegName; reason: string; timer: NodeJS.Timeout } | undefined;
   private readonly log: Logger;
   private readonly byes: Promise<void>[] = [];
+  /**
+   * Response listeners on our INVITE client transactions. An answered INVITE's transaction lives on for
+   * Timer M (64*T1, 32 s) to pass 2xx retransmissions up; a listener left on it would keep this whole call
+   * (dialogs, parsed messages) reachable that long after it ended, which at a few hundred calls a second is
+   * most of the heap. So once the call has ended, listeners on transactions that have their outcome go.
+   */
+  private readonly responseListeners = new Map<InviteClientTransaction, Unsubscribe>();
 
   constructor(
     private readonly svc: EngineServices,
@@ -139,6 +171,27 @@ export class Call {
       pinned: true,
     });
     this.a.remoteCSeq = aReq.cseq.seq;
+    this.a.noteReceived(aReq);
+    this.timers = { a: new LegSessionTimer(sessionTimerSettings(origin.connection.sessionTimer, svc.options), this.legHost('a')), b: undefined };
+  }
+
+  /** What a leg's session timer may do to the call. */
+  private legHost(leg: LegName): SessionLegHost {
+    return {
+      layer: this.svc.layer,
+      log: this.log,
+      callId: this.id,
+      dialog: () => this.dialog(leg),
+      inviteInProgress: () => this.pendingInvite !== undefined || this.state !== 'confirmed',
+      failed: (reason) => this.legFailed(leg, reason),
+      respond: (tx, res) => this.respondNear(tx, leg, res),
+      trackServerInvite: (tx) => this.svc.trackServerInvite(tx, this),
+    };
+  }
+
+  /** The connection of a leg (the destination being tried for `b`). */
+  private connectionOf(leg: LegName): Connection | undefined {
+    return leg === 'a' ? this.origin.connection : this.dest?.connection;
   }
 
   dialog(leg: LegName): Dialog | undefined {
@@ -173,36 +226,74 @@ export class Call {
     if (!c.origEnabled) return this.fail(403, 'Origination Disabled');
     const maxForwards = nextMaxForwards(this.aReq);
     if (maxForwards === undefined) return this.fail(483, 'Too Many Hops');
+    this.maxForwards = maxForwards;
+    const grant = this.timers.a.judge(this.aReq);
+    if (grant.kind === 'too-small') return this.fail(422, 'Session Interval Too Small', [['Min-SE', String(grant.minSE)]]);
+    this.aGrant = grant;
 
     // Routing sees the number after the origin's own rewrite (Wavix rewrite_cond/rewrite_prefix).
     const subject = subjectOfUri(this.aReq.uri);
     if (subject === undefined) return this.fail(416, 'Unsupported URI Scheme');
-    const routed = routeOutgoing({ index: svc.index(), dialPlans: svc.dialPlans, origin: this.origin, identity: this.origOutcome.identity, subject, logger: this.log });
+    const routed = routeOutgoing({
+      index: svc.index(),
+      dialPlans: svc.dialPlans,
+      origin: this.origin,
+      identity: this.origOutcome.identity,
+      subject,
+      logger: this.log,
+      maxCandidates: svc.options.maxRouteAttempts,
+    });
     if (!routed.ok) return this.fail(routed.status, routed.reason, routed.headers);
     this.origOutcome = { ...this.origOutcome, identity: routed.identity };
-    const dest = routed.dest;
-    this.dest = dest;
-    this.bPolicy = sdpPolicyOf(dest.connection);
-    if (!dest.connection.termEnabled) return this.fail(403, 'Termination Disabled');
+    this.dest = routed.dest;
+    if (routed.candidates.length === 0) return this.fail(403, 'Termination Disabled');
+    this.candidates = [...routed.candidates];
 
-    // Limits: the slots are checked and taken in one step (atomically across edges with Redis, so it may wait
-    // for a reply). The call is tracked first so that a CANCEL or a shutdown meanwhile finds it.
+    // The call is tracked before its slots are taken so that a CANCEL or a shutdown meanwhile finds it.
     svc.track(this);
     svc.registerDialog(this, this.a);
+    this.tryNext();
+  }
+
+  /**
+   * Send the call to the next candidate connection: take its slots (checked and taken in one step, atomically
+   * across edges with Redis, so it may wait for a reply), resolve its target, send the INVITE. Each failure
+   * before the INVITE goes out is the try's failure (`tryFailed`), as a failure response would be.
+   */
+  private tryNext(): void {
+    const dest = this.candidates.shift()!;
+    const attempt = ++this.attempts;
+    const c = this.origin.connection;
+    const svc = this.svc;
+    this.releaseSlots(0);
+    this.dest = dest;
+    this.bPolicy = sdpPolicyOf(dest.connection);
+    this.state = 'routing';
+    // A fresh relay per try: the call record's term leg is the last try's INVITE (none if it was never sent).
+    if (attempt > 1) this.initial = new InviteRelay('a', 'b', this.aTx, true);
+    const current = (): boolean => this.state !== 'ended' && attempt === this.attempts;
     admitCall(c, dest.connection, svc.live, 'trunkline')
       .then((refusal) => {
-        if (refusal !== undefined) {
-          if (this.state === 'ended') return;
-          this.log.info({ callId: this.id, limit: refusal.limit, connectionId: refusal.connectionId }, 'call refused: limit reached');
-          return this.fail(503, refusal.reason, [['Warning', refusal.warning]]);
-        }
-        if (this.state !== 'routing') {
+        if (refusal === undefined && !current()) {
           // Ended (CANCEL, shutdown) while the slots were being taken: give them back.
           svc.live.end(c.id, 'orig', 0);
           svc.live.end(dest.connection.id, 'term', 0);
           return;
         }
-        this.admitted(dest, maxForwards);
+        if (!current()) return;
+        if (refusal !== undefined) {
+          this.log.info({ callId: this.id, limit: refusal.limit, connectionId: refusal.connectionId }, 'call refused: limit reached');
+          // The origin's limits (and an unreachable shared state) would refuse every destination alike.
+          const destinationFull = refusal.connectionId === dest.connection.id && refusal.limit !== 'live-state';
+          return this.tryFailed({ status: 503, reason: refusal.reason, headers: [['Warning', refusal.warning]] }, destinationFull);
+        }
+        this.counted = true;
+        this.armNoAnswer();
+        return resolveTarget(dest, svc.bindingsOf).then((r) => {
+          if (!current()) return;
+          if (!r.ok) return this.tryFailed({ status: r.status, reason: r.reason }, true);
+          this.sendInitialInvite(dest, r.target);
+        });
       })
       .catch((err: unknown) => {
         this.log.error({ err, callId: this.id }, 'call setup failed');
@@ -210,42 +301,50 @@ export class Call {
       });
   }
 
-  /** The call fits its limits and its slots are taken. */
-  private admitted(dest: IndexedConnection, maxForwards: number): void {
-    const svc = this.svc;
-    // From here the call counts (ringing included) and has a bounded life.
-    this.counted = true;
+  /** Timer C: from the first admission on, the call has a bounded time to be answered, whatever is tried. */
+  private armNoAnswer(): void {
+    if (this.noAnswerTimer !== undefined) return;
     this.noAnswerTimer = setTimeout(() => {
       this.log.info({ callId: this.id }, 'no answer: cancelling (Timer C)');
       void this.teardown(408, 'No Answer');
-    }, svc.options.noAnswerTimeoutMs);
+    }, this.svc.options.noAnswerTimeoutMs);
     this.noAnswerTimer.unref();
-
-    resolveTarget(dest, svc.bindingsOf).then(
-      (r) => {
-        if (this.state !== 'routing') return; // cancelled meanwhile
-        if (!r.ok) return this.fail(r.status, r.reason);
-        try {
-          this.sendInitialInvite(dest, r.target, maxForwards);
-        } catch (err) {
-          this.log.error({ err, callId: this.id }, 'could not send the INVITE');
-          this.fail(500, 'Server Internal Error');
-        }
-      },
-      (err: unknown) => {
-        this.log.error({ err, callId: this.id }, 'could not resolve the destination');
-        this.fail(500, 'Server Internal Error');
-      },
-    );
   }
 
-  private sendInitialInvite(dest: IndexedConnection, target: Target, maxForwards: number): void {
+  /**
+   * The destination being tried failed before the answer. With `failover` (408, 5xx, no response, transport
+   * error, the destination's own limits, not registered, `fail_percent`) the next candidate is tried, within
+   * the engine's `maxRouteAttempts`, unless the caller already holds an answer to its offer from this
+   * destination (reliable provisional with SDP). Otherwise the caller gets this failure.
+   */
+  private tryFailed(f: { status: number; reason: string; headers?: [string, string][]; response?: SipResponse }, failover: boolean): void {
+    if (this.state === 'ended') return;
+    const from = this.dest?.connection.id;
+    if (failover && this.candidates.length > 0 && this.attempts < this.svc.options.maxRouteAttempts && !this.earlyAnswerSent) {
+      this.log.info({ callId: this.id, dest: from, status: f.status, reason: f.reason, next: this.candidates[0]!.connection.id }, 'destination failed: trying the next connection');
+      this.timers.b?.stop();
+      this.timers.b = undefined;
+      if (this.b !== undefined) this.svc.unregisterDialog(this, this.b);
+      this.b = undefined;
+      this.tryNext();
+      return;
+    }
+    if (f.response === undefined) return this.fail(f.status, f.reason, f.headers ?? []);
+    const out = this.mirrorResponse(this.aTx, f.response, f.status, f.reason);
+    if (f.status !== f.response.status) for (const h of ['contact', 'www-authenticate', 'proxy-authenticate']) out.headers.remove(h);
+    this.respondNear(this.aTx, 'a', out);
+    this.endedBy = 'callee';
+    this.finish(`far end ${f.response.status} ${f.response.reason}`);
+  }
+
+  private sendInitialInvite(dest: IndexedConnection, target: Target): void {
     const svc = this.svc;
     const dc = dest.connection;
     const start = { ...this.origOutcome!.identity, requestHost: target.uriHost, toHost: target.uriHost };
     this.termOutcome = applyLegRules('term', start, dc, { serverProduct: svc.productName });
     const term = this.termOutcome;
-    if (term.reject !== null) return this.fail(term.reject.sipStatus, 'Service Unavailable', [['Warning', `399 trunkline "${term.reject.reason}"`]]);
+    // Enswitch fail_percent: a simulated 503 of this destination, which fails over like a real one.
+    if (term.reject !== null) return this.tryFailed({ status: term.reject.sipStatus, reason: 'Service Unavailable', headers: [['Warning', `399 trunkline "${term.reject.reason}"`]] }, true);
     const id = term.identity;
 
     const body = policeBody(this.aReq, [this.aPolicy, this.policy('b')], 'trunkline');
@@ -255,7 +354,7 @@ export class Call {
     try {
       transport = svc.layer.transportFor(target.transport, target.destination.host);
     } catch {
-      return this.fail(503, `No ${target.transport.toUpperCase()} Transport`);
+      return this.tryFailed({ status: 503, reason: `No ${target.transport.toUpperCase()} Transport` }, true);
     }
 
     // Request-URI: the address (or a registered trunk's contact), with the translated user and host.
@@ -283,11 +382,14 @@ export class Call {
       to,
       callId: generateCallId(),
       cseq: 1,
-      maxForwards,
+      maxForwards: this.maxForwards,
       contact,
     });
     copyEndToEnd(this.aReq.headers, invite.headers, ['user-agent']);
     invite.headers.append('User-Agent', svc.productName);
+    this.timers.b = new LegSessionTimer(sessionTimerSettings(dc.sessionTimer, svc.options), this.legHost('b'));
+    const relay = this.initial;
+    relay.asked = this.timers.b.decorateRequest(invite.headers, true);
     applyHeaderOps(invite.headers, term.requestHeaders);
     invite.body = body.body;
 
@@ -306,14 +408,24 @@ export class Call {
       transport: target.transport,
       pinned: target.pinned,
     });
+    relay.farDialog = this.b;
     svc.registerDialog(this, this.b);
     this.state = 'calling';
     this.log.debug(
-      { callId: this.id, bCallId: invite.callId, origin: this.origin.connection.id, dest: dc.id, to: uri.toString(), applied: term.applied },
+      { callId: this.id, bCallId: invite.callId, origin: this.origin.connection.id, dest: dc.id, attempt: this.attempts, to: uri.toString(), applied: term.applied },
       'call routed',
     );
-    this.initial.sendOptions = { destination: target.destination, transport: target.transport };
-    this.sendRelayInvite(this.initial, invite);
+    relay.sendOptions = { destination: target.destination, transport: target.transport };
+    this.sendRelayInvite(relay, invite);
+    if (this.origin.connection.hidePostDialDelayWithRingback && relay === this.initial && relay.clientTx !== undefined) this.ringCaller();
+  }
+
+  /** `hidePostDialDelayWithRingback`: the caller rings as soon as the destination is being called (ringback.ts). */
+  private ringCaller(): void {
+    if (this.ringingAt !== undefined || this.state === 'ended' || this.aTx.finalResponseSent) return;
+    const ring = this.aTx.createResponse(180, 'Ringing');
+    ring.headers.set('Contact', this.a.contact);
+    this.respondNear(this.aTx, 'a', ring);
   }
 
   // ---- INVITE relays ---------------------------------------------------------------------------------
@@ -329,6 +441,7 @@ export class Call {
     }
     relay.clientTx = tx;
     relay.clientReq = req;
+    (relay.farDialog ?? this.dialog(relay.far))?.noteSent(req);
     tx.onResponse((res) => {
       try {
         this.onRelayInviteResponse(relay, tx, res);
@@ -347,6 +460,7 @@ export class Call {
       if (res.status >= 200) this.finalStatus ??= res.status;
       else if (res.status === 180 || res.status === 183) this.ringingAt ??= Date.now();
     }
+    if (res.status < 300) this.dialog(leg)?.noteSent(res);
     try {
       tx.respond(res);
     } catch (err) {
@@ -376,6 +490,7 @@ export class Call {
   private onRelayInviteResponse(relay: InviteRelay, tx: InviteClientTransaction, res: SipResponse): void {
     const status = res.status;
     if (status === 100) return;
+    if (relay.initial && relay !== this.initial) return this.onStaleTryResponse(relay, res);
     const far = this.dialog(relay.far)!;
     const near = this.dialog(relay.near)!;
     const farPolicies = [this.policy(relay.far), this.policy(relay.near)];
@@ -386,22 +501,8 @@ export class Call {
         far.learnFromResponse(res);
         this.state = 'early';
       }
-      const out = this.mirrorResponse(relay.serverTx, res);
-      if (res.to.tag !== undefined) out.headers.set('Contact', near.contact);
-      let bodySource: SipResponse = res;
-      if (relay.far === 'b' && this.dest?.connection.blockMediaIn180Ringing === true && status === 180) {
-        const s = stripMedia(
-          { statusCode: 180, contentType: res.header('content-type'), body: res.bodyText, reliable: /\b100rel\b/i.test(res.header('require') ?? '') },
-          true,
-        );
-        if (s.stripped) {
-          bodySource = res.clone();
-          bodySource.body = Buffer.alloc(0);
-        }
-      }
-      // A provisional whose SDP the policies refuse goes on without it rather than stopping the call.
-      if (!this.attachBody(out, bodySource, farPolicies)) out.body = Buffer.alloc(0);
-      this.respondNear(relay.serverTx, relay.near, out);
+      far.noteReceived(res);
+      this.relayProvisional(relay, res, near, farPolicies);
       return;
     }
 
@@ -417,6 +518,7 @@ export class Call {
         const contact = res.contacts[0];
         if (contact !== undefined) far.remoteTarget = contact.uri.toString(); // §12.2.1.2 target refresh
       }
+      far.noteReceived(res);
       if (this.state === 'ended') {
         // Answered after the caller went away (CANCEL crossed the 2xx, no-answer timeout): §15 ACK + BYE.
         this.sendFarAck(relay, undefined);
@@ -424,9 +526,17 @@ export class Call {
         return;
       }
       if (!relay.lateOffer) this.sendFarAck(relay, undefined);
+      this.timers[relay.far]?.onAnswer(res, relay.asked);
       const out = this.mirrorResponse(relay.serverTx, res);
       out.headers.set('Contact', near.contact);
-      if (!this.attachBody(out, res, farPolicies)) {
+      let answer: SipResponse = res;
+      if (res.body.length === 0 && relay.withheldAnswer !== undefined) {
+        // RFC 3262: the answer came in a reliable provisional the near side never saw; the 2xx brings it.
+        answer = res.clone();
+        answer.headers.set('Content-Type', relay.withheldAnswer.contentType);
+        answer.body = relay.withheldAnswer.body;
+      }
+      if (!this.attachBody(out, answer, farPolicies)) {
         // The answer breaks a policy: end this leg's offer/answer cleanly and refuse the near side.
         if (relay.farAck === undefined) this.sendFarAck(relay, undefined);
         const refused = relay.serverTx.createResponse(488, 'Not Acceptable Here');
@@ -437,7 +547,7 @@ export class Call {
         } else this.pendingInvite = undefined;
         return;
       }
-      this.armSessionTimer(res);
+      this.timers[relay.near]?.grant(relay.initial ? this.aGrant : relay.nearDecision, out.headers);
       if (relay.initial) {
         this.state = 'answered';
         this.answeredAt = Date.now();
@@ -449,19 +559,7 @@ export class Call {
     }
 
     // Final failure.
-    if (status === 401 || status === 407) {
-      const dc = this.dest?.connection;
-      if (relay.far === 'b' && !relay.authTried && dc !== undefined && dc.authenticateAsClient && dc.authUsername !== '' && relay.clientReq !== undefined) {
-        const retry = new DigestClient({ username: dc.authUsername, password: dc.authPassword }).authorize(relay.clientReq, res);
-        if (retry !== undefined) {
-          relay.authTried = true;
-          far.localCSeq = Math.max(far.localCSeq, retry.cseq.seq);
-          this.log.debug({ callId: this.id, status }, 'far end challenged: answering with the connection credentials');
-          if (this.state !== 'ended') this.sendRelayInvite(relay, retry);
-          return;
-        }
-      }
-    }
+    if (this.retryFarInvite(relay, res)) return;
     if (this.state === 'ended' && relay.initial) return;
     let mapped = status;
     let reason = res.reason;
@@ -472,19 +570,123 @@ export class Call {
       mapped = 480;
       reason = 'Redirection Not Followed';
     }
+    void tx;
+    if (relay.initial) {
+      this.tryFailed({ status: mapped, reason, response: res }, mapped === status && failsOver(status));
+      return;
+    }
     const out = this.mirrorResponse(relay.serverTx, res, mapped, reason);
     if (mapped !== status) for (const h of ['contact', 'www-authenticate', 'proxy-authenticate']) out.headers.remove(h);
     this.respondNear(relay.serverTx, relay.near, out);
-    void tx;
-    if (relay.initial) {
-      this.endedBy = 'callee';
-      this.finish(`far end ${status} ${res.reason}`);
+    this.pendingInvite = undefined;
+    // RFC 5057 §5.1: 481 and 408 to a mid-dialog request end the dialog.
+    if (status === 481 || status === 408) void this.teardown(503, `re-INVITE ${status}`);
+  }
+
+  /**
+   * A failure the far leg lets us fix by asking again (never seen by the near side): a digest challenge
+   * answered with the destination's credentials, or RFC 4028 §7.3 "422 Session Interval Too Small" answered with
+   * the larger Min-SE it names. True when the INVITE went again.
+   */
+  private retryFarInvite(relay: InviteRelay, res: SipResponse): boolean {
+    const status = res.status;
+    const far = this.dialog(relay.far)!;
+    const sent = relay.clientReq;
+    if (sent === undefined || this.state === 'ended') return false;
+    if (status === 401 || status === 407) {
+      const dc = this.dest?.connection;
+      if (relay.far === 'b' && !relay.authTried && dc !== undefined && dc.authenticateAsClient && dc.authUsername !== '') {
+        const retry = new DigestClient({ username: dc.authUsername, password: dc.authPassword }).authorize(sent, res);
+        if (retry !== undefined) {
+          relay.authTried = true;
+          far.localCSeq = Math.max(far.localCSeq, retry.cseq.seq);
+          this.log.debug({ callId: this.id, status }, 'far end challenged: answering with the connection credentials');
+          this.sendRelayInvite(relay, retry);
+          return true;
+        }
+      }
     }
-    else {
-      this.pendingInvite = undefined;
-      // RFC 5057 §5.1: 481 and 408 to a mid-dialog request end the dialog.
-      if (status === 481 || status === 408) void this.teardown(503, `re-INVITE ${status}`);
+    if (status === 422 && relay.retries422 < 2) {
+      const timer = this.timers[relay.far];
+      const interval = timer?.retryAfter422(res, relay.asked);
+      if (timer !== undefined && interval !== undefined) {
+        const retry = sent.clone();
+        retry.headers.remove('via');
+        far.localCSeq = Math.max(far.localCSeq, sent.cseq.seq) + 1;
+        retry.headers.set('CSeq', `${far.localCSeq} INVITE`);
+        timer.applyRetryInterval(retry.headers, interval);
+        relay.asked = interval;
+        relay.retries422++;
+        this.log.debug({ callId: this.id, leg: relay.far, interval }, '422 from the far end: asking again with its Min-SE');
+        this.sendRelayInvite(relay, retry);
+        return true;
+      }
     }
+    return false;
+  }
+
+  /** A 1xx from the far leg, through the ringback policy for the initial INVITE (ringback.ts). */
+  private relayProvisional(relay: InviteRelay, res: SipResponse, near: Dialog, farPolicies: readonly SdpPolicy[]): void {
+    const reliable = hasOptionTag(res.headers, 'require', '100rel') && res.headers.has('rseq');
+    const hasSdp = res.body.length > 0;
+    let action: ProvisionalAction = { kind: 'relay', status: res.status, reason: res.reason, keepSdp: true };
+    const dc = this.dest?.connection;
+    if (relay.initial && dc !== undefined) {
+      action = provisionalAction({
+        status: res.status,
+        reason: res.reason,
+        hasSdp,
+        remoteRingback: dc.remoteRingback,
+        hidePostDialDelay: this.origin.connection.hidePostDialDelayWithRingback,
+        ringingSent: this.ringingAt !== undefined,
+      });
+    }
+    if (action.kind === 'drop') {
+      if (reliable) {
+        if (hasSdp) relay.withheldAnswer = { body: res.body, contentType: res.contentType ?? 'application/sdp' };
+        this.prackLocally(res);
+      }
+      return;
+    }
+    const out = this.mirrorResponse(relay.serverTx, res, action.status, action.reason);
+    if (res.to.tag !== undefined) out.headers.set('Contact', near.contact);
+    let keepSdp = action.keepSdp;
+    if (keepSdp && relay.far === 'b' && dc?.blockMediaIn180Ringing === true && action.status === 180) {
+      keepSdp = !stripMedia({ statusCode: 180, contentType: res.header('content-type'), body: res.bodyText, reliable }, true).stripped;
+    }
+    let bodySource = res;
+    if (!keepSdp && hasSdp) {
+      if (reliable) relay.withheldAnswer = { body: res.body, contentType: res.contentType ?? 'application/sdp' };
+      bodySource = res.clone();
+      bodySource.body = Buffer.alloc(0);
+    }
+    // A provisional whose SDP the policies refuse goes on without it rather than stopping the call.
+    if (!this.attachBody(out, bodySource, farPolicies)) out.body = Buffer.alloc(0);
+    if (relay.initial && reliable && out.body.length > 0) this.earlyAnswerSent = true;
+    this.respondNear(relay.serverTx, relay.near, out);
+  }
+
+  /** RFC 3262 §4: a reliable provisional the caller will never PRACK (dropped by policy) is PRACKed here. */
+  private prackLocally(res: SipResponse): void {
+    const rseq = res.header('rseq')?.trim();
+    const b = this.b;
+    if (rseq === undefined || b === undefined || b.remoteTag === undefined) return;
+    const key = `${res.to.tag ?? ''} ${rseq}`;
+    if (this.pracked.has(key)) return; // a retransmission: §4 "retransmissions of that response MUST be discarded"
+    this.pracked.add(key);
+    const prack = b.request('PRACK');
+    prack.headers.set('RAck', `${rseq} ${res.cseq.seq} ${res.cseq.method}`);
+    try {
+      this.svc.layer.sendRequest(prack, b.sendOptions());
+    } catch (err) {
+      this.log.debug({ err, callId: this.id }, 'PRACK not sent');
+    }
+  }
+
+  /** A response to a destination already given up (failover after no response): a late 2xx is ACKed and BYEd. */
+  private onStaleTryResponse(relay: InviteRelay, res: SipResponse): void {
+    if (res.status < 200 || res.status >= 300 || relay.farDialog === undefined) return;
+    this.dropForkedAnswer(relay, res, relay.farDialog);
   }
 
   private onRelayInviteFailure(relay: InviteRelay, r: Exclude<ClientTransactionResult, { type: 'response' }>): void {
@@ -492,9 +694,9 @@ export class Call {
     if (relay.answered !== undefined) return;
     const [status, reason] = r.type === 'timeout' ? [408, 'Request Timeout'] : [503, 'Destination Unreachable'];
     if (relay.initial) {
-      if (this.state === 'ended') return;
-      this.log.info({ callId: this.id, outcome: r.type }, 'INVITE to the destination failed');
-      this.fail(status, reason);
+      if (this.state === 'ended' || relay !== this.initial) return;
+      this.log.info({ callId: this.id, outcome: r.type, dest: this.dest?.connection.id }, 'INVITE to the destination failed');
+      this.tryFailed({ status, reason }, true);
       return;
     }
     this.pendingInvite = undefined;
@@ -511,6 +713,7 @@ export class Call {
     if (nearAck !== undefined && nearAck.body.length > 0) {
       if (!this.attachBody(ack, nearAck, [this.policy(relay.near), this.policy(relay.far)])) ack.body = Buffer.alloc(0);
     }
+    far.noteSent(ack);
     return ack;
   }
 
@@ -527,9 +730,8 @@ export class Call {
     this.svc.layer.sendAck(ack.clone(), far.sendOptions()).catch((err: unknown) => this.log.debug({ err, callId: this.id }, 'ACK not sent'));
   }
 
-  /** A second 2xx from another fork (§13.2.2.4): ACK it, then BYE it. */
-  private dropForkedAnswer(relay: InviteRelay, res: SipResponse): void {
-    const b = this.dialog(relay.far)!;
+  /** A second 2xx from another fork (§13.2.2.4), or from a destination given up: ACK it, then BYE it. */
+  private dropForkedAnswer(relay: InviteRelay, res: SipResponse, b: Dialog = this.dialog(relay.far)!): void {
     const fork = new Dialog({
       leg: b.leg,
       callId: b.callId,
@@ -556,6 +758,7 @@ export class Call {
 
   /** A 2xx retransmission that arrived after the INVITE client transaction ended (Timer M). */
   onStray2xx(res: SipResponse): void {
+    if (this.timers.a.onStray2xx(res) || this.timers.b?.onStray2xx(res) === true) return;
     for (const relay of [this.initial, this.pendingInvite]) {
       if (relay?.clientReq !== undefined && relay.clientReq.cseq.seq === res.cseq.seq && relay.answered !== undefined) {
         if (res.to.tag === relay.answered.to.tag) this.resendFarAck(relay);
@@ -569,11 +772,13 @@ export class Call {
   /** The 2xx ACK from `leg` (RFC 3261 §13.2.2.4, end to end). */
   onAck(leg: LegName, ack: SipRequest): void {
     const seq = ack.cseq.seq;
+    if (this.timers[leg]?.onAck(seq) === true) return; // a session refresh answered here
     let relay: InviteRelay | undefined;
     if (this.initial.near === leg && this.initial.serverTx.request.cseq.seq === seq) relay = this.initial;
     else if (this.pendingInvite?.near === leg && this.pendingInvite.serverTx.request.cseq.seq === seq) relay = this.pendingInvite;
     if (relay === undefined || relay.nearAcked) return;
     relay.nearAcked = true;
+    this.dialog(leg)?.noteReceived(ack);
     if (relay.initial && this.state === 'answered') this.state = 'confirmed';
     if (relay.answered !== undefined && relay.farAck === undefined && this.state !== 'ended') this.sendFarAck(relay, ack);
     if (!relay.initial && this.pendingInvite === relay) this.pendingInvite = undefined;
@@ -582,12 +787,13 @@ export class Call {
   /** The near side never ACKed our 2xx (§13.3.1.4): end the call. */
   onAckTimeout(tx: InviteServerTransaction): void {
     const relay = this.initial.serverTx === tx ? this.initial : this.pendingInvite?.serverTx === tx ? this.pendingInvite : undefined;
-    if (relay === undefined || relay.nearAcked) return;
+    const refresh = (['a', 'b'] as const).some((l) => this.dialog(l)?.callId === tx.request.callId && this.timers[l]?.awaitsAck(tx.request.cseq.seq) === true);
+    if (relay === undefined ? !refresh : relay.nearAcked) return;
     this.log.info({ callId: this.id }, 'no ACK for our 2xx: ending the call');
     void this.teardown(408, 'No ACK');
   }
 
-  /** CANCEL of the caller's INVITE (the layer answered the CANCEL 200 already, §9.2). */
+  /** CANCEL of the caller's INVITE (the layer answered the CANCEL 200 already, §9.2). It also stops failover. */
   onCancel(): void {
     if (this.state === 'answered' || this.state === 'confirmed' || this.state === 'ended') return;
     this.endedBy = 'caller';
@@ -605,15 +811,20 @@ export class Call {
     const near = this.dialog(leg)!;
     const farLeg = other(leg);
     const far = this.dialog(farLeg);
-    if (this.state === 'ended') return this.respondNear(tx, leg, tx.createResponse(481));
+    if (this.state === 'ended' || near.ended) return this.respondNear(tx, leg, tx.createResponse(481));
     if (!near.acceptRemoteCSeq(req)) return this.respondNear(tx, leg, tx.createResponse(500, 'CSeq Out Of Order'));
 
     if (req.method === 'BYE') {
       this.respondNear(tx, leg, tx.createResponse(200));
+      near.ended = true;
+      if (this.held !== undefined) {
+        // The held leg's own party hung up before the minimum duration: nothing left to hold.
+        this.finish(`${this.held.reason}; ${leg === 'a' ? 'caller' : 'callee'} hung up during the hold`);
+        return;
+      }
       this.endedBy = leg === 'a' ? 'caller' : 'callee';
       if (this.state === 'answered' || this.state === 'confirmed') {
-        this.byes.push(this.sendBye(farLeg));
-        this.finish(`BYE from ${leg === 'a' ? 'caller' : 'callee'}`);
+        this.legEnded(leg, `BYE from ${leg === 'a' ? 'caller' : 'callee'}`);
       } else if (leg === 'a') {
         this.fail(487, 'Request Terminated');
       } else {
@@ -622,18 +833,27 @@ export class Call {
       }
       return;
     }
+    if (this.held !== undefined) return this.duringHold(leg, req, tx);
 
     const maxForwards = nextMaxForwards(req);
     if (maxForwards === undefined) return this.respondNear(tx, leg, tx.createResponse(483));
     if (far === undefined || far.remoteTag === undefined) {
       return this.respondNear(tx, leg, tx.createResponse(491, { reason: 'Request Pending', headers: [['Retry-After', '1']] }));
     }
+    const answered = this.state === 'confirmed' || this.state === 'answered';
+    const nearTimer = this.timers[leg];
+    const farTimer = this.timers[farLeg];
 
     if (req.method === 'INVITE') {
-      if (this.pendingInvite !== undefined || (this.state !== 'confirmed' && this.state !== 'answered')) {
+      if (this.pendingInvite !== undefined || !answered) {
         return this.respondNear(tx, leg, tx.createResponse(491)); // §14.2 glare
       }
+      // A pure session refresh concerns this leg only (session-timer.ts).
+      if (nearTimer?.isRefresh(req) === true) return nearTimer.answerRefresh(req, tx);
+      const decision = nearTimer?.judge(req) ?? { kind: 'none' };
+      if (decision.kind === 'too-small') return this.respondNear(tx, leg, nearTimer!.tooSmall(tx, decision.minSE));
       near.learnTargetFromRequest(req);
+      near.noteReceived(req);
       const out = far.request('INVITE', { maxForwards });
       copyEndToEnd(req.headers, out.headers);
       if (!this.attachBody(out, req, [this.policy(leg), this.policy(farLeg)])) {
@@ -643,16 +863,26 @@ export class Call {
         return this.respondNear(tx, leg, res);
       }
       const relay = new InviteRelay(leg, farLeg, tx as InviteServerTransaction, false);
+      relay.nearDecision = decision;
+      relay.asked = farTimer?.decorateRequest(out.headers, false);
       relay.sendOptions = far.sendOptions();
       this.pendingInvite = relay;
-      this.svc.trackReinvite(relay, this);
+      this.svc.trackServerInvite(relay.serverTx, this, relay);
       this.sendRelayInvite(relay, out);
       return;
     }
 
+    let decision: UasDecision = { kind: 'none' };
+    if (req.method === 'UPDATE' && answered) {
+      if (nearTimer?.isRefresh(req) === true) return nearTimer.answerRefresh(req, tx);
+      decision = nearTimer?.judge(req) ?? decision;
+      if (decision.kind === 'too-small') return this.respondNear(tx, leg, nearTimer!.tooSmall(tx, decision.minSE));
+    }
     if (req.method === 'UPDATE') near.learnTargetFromRequest(req);
+    near.noteReceived(req);
     const out = far.request(req.method, { maxForwards });
     copyEndToEnd(req.headers, out.headers);
+    const asked = req.method === 'UPDATE' && answered ? farTimer?.decorateRequest(out.headers, false) : undefined;
     if (req.method === 'PRACK') this.mapRAck(req, out, leg);
     if (!this.attachBody(out, req, [this.policy(leg), this.policy(farLeg)])) {
       return this.respondNear(tx, leg, tx.createResponse(488, 'Not Acceptable Here'));
@@ -660,6 +890,7 @@ export class Call {
     let ctx: AnyClientTransaction;
     try {
       ctx = this.svc.layer.sendRequest(out, far.sendOptions());
+      far.noteSent(out);
     } catch (err) {
       this.log.info({ err, callId: this.id, method: req.method }, 'in-dialog request could not be sent');
       this.respondNear(tx, leg, tx.createResponse(503, 'Destination Unreachable'));
@@ -678,7 +909,11 @@ export class Call {
         back.headers.set('Contact', near.contact);
         const contact = res.contacts[0];
         if (contact !== undefined) far.remoteTarget = contact.uri.toString();
-        this.armSessionTimer(res);
+        far.noteReceived(res);
+        if (answered && this.state !== 'ended') {
+          farTimer?.onAnswer(res, asked);
+          nearTimer?.grant(decision, back.headers);
+        }
       }
       if (!this.attachBody(back, res, [this.policy(farLeg), this.policy(leg)])) back.body = Buffer.alloc(0);
       this.respondNear(tx, leg, back);
@@ -703,7 +938,9 @@ export class Call {
 
   private sendBye(leg: LegName): Promise<void> {
     const d = this.dialog(leg);
-    if (d === undefined || d.remoteTag === undefined) return Promise.resolve();
+    if (d === undefined || d.remoteTag === undefined || d.ended) return Promise.resolve();
+    d.ended = true;
+    this.timers[leg]?.stop();
     try {
       const tx = this.svc.layer.sendRequest(d.request('BYE'), d.sendOptions());
       return tx.result.then(() => undefined);
@@ -711,6 +948,58 @@ export class Call {
       this.log.debug({ err, callId: this.id, leg }, 'BYE not sent');
       return Promise.resolve();
     }
+  }
+
+  /**
+   * Leg `gone` of an answered call is over (its party sent BYE, or its session died): the other leg is BYEd at
+   * once, or held until its connection's minimum call duration (min-duration.ts) and BYEd then.
+   */
+  private legEnded(gone: LegName, reason: string): void {
+    const keep = other(gone);
+    const gd = this.dialog(gone);
+    if (gd !== undefined) {
+      gd.ended = true;
+      this.svc.unregisterDialog(this, gd);
+    }
+    this.timers[gone]?.stop();
+    const kc = this.connectionOf(keep);
+    const holdMs = kc === undefined || this.dialog(keep)?.ended !== false ? 0 : minimumDurationHoldMs(kc, this.answeredAt, Date.now());
+    if (holdMs <= 0 || kc === undefined) {
+      this.byes.push(this.sendBye(keep));
+      this.finish(reason);
+      return;
+    }
+    const note = `${reason}; ${keep === 'a' ? 'caller' : 'callee'} leg held to the ${kc.minimumCallDurationSeconds} s minimum call duration of connection ${kc.id}`;
+    this.log.info({ callId: this.id, leg: keep, holdMs, connectionId: kc.id }, 'other leg ended early: holding this one to the minimum call duration');
+    const timer = setTimeout(() => {
+      this.byes.push(this.sendBye(keep));
+      this.finish(note);
+    }, holdMs);
+    timer.unref();
+    this.held = { leg: keep, reason: note, timer };
+  }
+
+  /** A request on the held leg while it waits for its minimum duration: kept alive, nothing to relay to. */
+  private duringHold(leg: LegName, req: SipRequest, tx: AnyServerTransaction): void {
+    const timer = this.timers[leg];
+    if ((req.method === 'INVITE' || req.method === 'UPDATE') && timer?.isRefresh(req) === true) return timer.answerRefresh(req, tx);
+    if (req.method === 'INVITE' || req.method === 'UPDATE') return this.respondNear(tx, leg, tx.createResponse(488, 'Not Acceptable Here'));
+    if (req.method === 'INFO' || req.method === 'OPTIONS') return this.respondNear(tx, leg, tx.createResponse(200));
+    this.respondNear(tx, leg, tx.createResponse(403, 'Call Ending'));
+  }
+
+  /** A leg's session died (refresh failed or expired, session-timer.ts): BYE it, and end or hold the other. */
+  private legFailed(leg: LegName, reason: string): void {
+    if (this.state === 'ended') return;
+    if (this.state !== 'answered' && this.state !== 'confirmed') return void this.teardown(408, reason);
+    if (this.held !== undefined) {
+      this.byes.push(this.sendBye(leg));
+      this.finish(`${this.held.reason}; ${reason} during the hold`);
+      return;
+    }
+    this.endedBy = 'edge';
+    this.byes.push(this.sendBye(leg));
+    this.legEnded(leg, `${leg === 'a' ? 'caller' : 'callee'} leg: ${reason}`);
   }
 
   /**
@@ -733,7 +1022,7 @@ export class Call {
     if (this.state === 'ended') return Promise.resolve();
     if (this.state === 'answered' || this.state === 'confirmed') {
       this.byes.push(this.sendBye('a'), this.sendBye('b'));
-      this.finish(reason);
+      this.finish(this.held === undefined ? reason : `${this.held.reason}; ${reason} during the hold`);
     } else {
       this.fail(status, reason);
     }
@@ -763,19 +1052,12 @@ export class Call {
     this.durationTimer.unref();
   }
 
-  /**
-   * RFC 4028 as an observer: when the parties negotiated a session interval, a session that is not
-   * refreshed (2xx to re-INVITE/UPDATE) within it is dead (§10: BYE), so both legs are ended.
-   */
-  private armSessionTimer(res: SipResponse): void {
-    const se = sessionExpires(res);
-    if (se === undefined) return;
-    if (this.sessionTimer !== undefined) clearTimeout(this.sessionTimer);
-    this.sessionTimer = setTimeout(() => {
-      this.log.info({ callId: this.id, sessionExpires: se }, 'session expired without refresh');
-      void this.teardown(408, 'session expired');
-    }, se * 1000 + this.svc.options.sessionExpiryGraceMs);
-    this.sessionTimer.unref();
+  /** Give back the slots of the destination being tried (and the origin's), with the call's answered time. */
+  private releaseSlots(talkMs: number): void {
+    if (!this.counted) return;
+    this.counted = false;
+    this.svc.live.end(this.origin.connection.id, 'orig', talkMs);
+    if (this.dest !== undefined) this.svc.live.end(this.dest.connection.id, 'term', talkMs);
   }
 
   private finish(reason: string): void {
@@ -785,16 +1067,13 @@ export class Call {
     this.endedReason = reason;
     this.clearNoAnswer();
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
-    if (this.sessionTimer !== undefined) clearTimeout(this.sessionTimer);
-    const talkMs = wasAnswered ? Date.now() - this.answeredAt! : 0;
-    if (this.counted) {
-      this.counted = false;
-      this.svc.live.end(this.origin.connection.id, 'orig', talkMs);
-      if (this.dest !== undefined) this.svc.live.end(this.dest.connection.id, 'term', talkMs);
-    }
+    if (this.held !== undefined) clearTimeout(this.held.timer);
+    this.timers.a.stop();
+    this.timers.b?.stop();
+    this.releaseSlots(wasAnswered ? Date.now() - this.answeredAt! : 0);
     this.svc.untrack(this);
     this.svc.recordCall(this.callRecord(reason));
-    this.log.debug({ callId: this.id, reason, talkMs }, 'call ended');
+    this.log.debug({ callId: this.id, reason, attempts: this.attempts }, 'call ended');
   }
 
   /** The CDR of this call: both legs as they were on the wire (orig before, term after translation). */
@@ -849,7 +1128,7 @@ export class Call {
   }
 
   /** The call in store-free words, for logs and tests. */
-  describe(): { callId: string; state: CallState; origin: number; dest: number | undefined } {
-    return { callId: this.id, state: this.state, origin: this.origin.connection.id, dest: this.dest?.connection.id };
+  describe(): { callId: string; state: CallState; origin: number; dest: number | undefined; attempts: number; held: LegName | undefined } {
+    return { callId: this.id, state: this.state, origin: this.origin.connection.id, dest: this.dest?.connection.id, attempts: this.attempts, held: this.held?.leg };
   }
 }

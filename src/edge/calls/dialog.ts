@@ -22,6 +22,24 @@ import {
 
 export type LegName = 'a' | 'b';
 
+/** An SDP body as it crossed the wire on one leg. */
+export interface SdpCopy {
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+function sdpOf(msg: SipRequest | SipResponse): SdpCopy | undefined {
+  if (msg.body.length === 0) return undefined;
+  const type = msg.contentType ?? 'application/sdp';
+  return type.toLowerCase() === 'application/sdp' ? { body: msg.body, contentType: type } : undefined;
+}
+
+/** The `o=` line of an SDP body: RFC 3264 §8 changes its version whenever the session description changes. */
+export function sdpOrigin(body: Buffer): string | undefined {
+  const m = /^o=([^\r\n]*)/m.exec(body.toString('latin1'));
+  return m?.[1]?.trim();
+}
+
 export interface DialogInit {
   readonly leg: LegName;
   readonly callId: string;
@@ -58,6 +76,14 @@ export class Dialog {
   readonly flow: Destination;
   readonly transport: TransportProtocol;
   readonly pinned: boolean;
+  /** The last SDP we sent on this leg (offer or answer): what a session refresh re-INVITE offers again. */
+  localSdp: SdpCopy | undefined;
+  /** The last SDP the peer sent on this leg: a re-INVITE offering it unchanged is only a session refresh. */
+  remoteSdp: SdpCopy | undefined;
+  /** Methods the peer said it accepts (its last Allow), lower-cased; undefined = never said. */
+  remoteAllow: ReadonlySet<string> | undefined;
+  /** The dialog is over on this side (BYE sent or received): nothing more is sent on it. */
+  ended = false;
 
   constructor(init: DialogInit) {
     this.leg = init.leg;
@@ -78,6 +104,24 @@ export class Dialog {
 
   get key(): string {
     return dialogKey(this.callId, this.localTag);
+  }
+
+  /** A message we sent on this leg: remember its SDP. */
+  noteSent(msg: SipRequest | SipResponse): void {
+    const sdp = sdpOf(msg);
+    if (sdp !== undefined) this.localSdp = sdp;
+  }
+
+  /** A message the peer sent on this leg: remember its SDP and what it allows. */
+  noteReceived(msg: SipRequest | SipResponse): void {
+    const sdp = sdpOf(msg);
+    if (sdp !== undefined) this.remoteSdp = sdp;
+    if (msg.headers.has('allow')) this.remoteAllow = new Set(msg.headers.getList('allow').map((m) => m.trim().toLowerCase()));
+  }
+
+  /** Whether the peer accepts `method` (by its Allow). */
+  allows(method: string): boolean {
+    return this.remoteAllow?.has(method.toLowerCase()) ?? false;
   }
 
   /** §12.1.2: the callee's response fixes the remote tag, target and route set (reversed Record-Route). */

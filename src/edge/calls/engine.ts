@@ -44,7 +44,8 @@ export class B2buaEngine implements CallEngine {
   private readonly calls = new Set<Call>();
   private readonly dialogs = new Map<string, DialogEntry>();
   private readonly byInitialTx = new WeakMap<InviteServerTransaction, Call>();
-  private readonly reinvites = new WeakMap<InviteServerTransaction, { relay: InviteRelay; call: Call }>();
+  /** INVITE server transactions of calls besides the initial one: relayed re-INVITEs, refreshes answered here. */
+  private readonly reinvites = new WeakMap<InviteServerTransaction, { relay: InviteRelay | undefined; call: Call }>();
   private readonly unsubscribe: Unsubscribe[] = [];
   private readonly logger: Logger;
   private readonly services: EngineServices;
@@ -78,7 +79,10 @@ export class B2buaEngine implements CallEngine {
       },
       untrack: (call) => engine.untrack(call),
       registerDialog: (call, dialog) => engine.dialogs.set(dialog.key, { call, dialog }),
-      trackReinvite: (relay, call) => engine.reinvites.set(relay.serverTx, { relay, call }),
+      unregisterDialog: (call, dialog) => {
+        if (engine.dialogs.get(dialog.key)?.call === call) engine.dialogs.delete(dialog.key);
+      },
+      trackServerInvite: (tx, call, relay) => engine.reinvites.set(tx, { relay, call }),
       recordCall: (record) => engine.records.record(record),
     };
     this.unsubscribe.push(
@@ -165,7 +169,7 @@ export class B2buaEngine implements CallEngine {
     const call = this.byInitialTx.get(invite);
     if (call !== undefined) return call.onCancel();
     const re = this.reinvites.get(invite);
-    if (re !== undefined) re.call.onCancelReinvite(re.relay);
+    if (re?.relay !== undefined) re.call.onCancelReinvite(re.relay);
   }
 
   private onStrayResponse(res: SipResponse): void {
@@ -180,6 +184,9 @@ export class B2buaEngine implements CallEngine {
 
   private untrack(call: Call): void {
     this.calls.delete(call);
+    // The caller's INVITE transaction outlives the call (Timer L, 32 s); an entry keyed by it would keep the
+    // ended call reachable that long. A late CANCEL or ACK timeout for an ended call has nothing to act on.
+    this.byInitialTx.delete(call.aTx);
     for (const d of [call.a, call.b]) {
       if (d !== undefined && this.dialogs.get(d.key)?.call === call) this.dialogs.delete(d.key);
     }

@@ -1,14 +1,15 @@
 /**
  * What crosses from one leg to the other. A B2BUA is two user agents (RFC 3261 §6 "back-to-back user
  * agent"): each leg has its own dialog identifiers, CSeq space, Via, Contact and route set, so those never
- * cross. Everything else about a request or response does (Supported, Require, Session-Expires, Allow,
- * RSeq, Reason, Warning, P-Asserted-Identity...), plus the body, whose SDP goes through both connections'
- * SDP policies (src/edge/sdp).
+ * cross. Nor do session timers (RFC 4028): trunkline negotiates them on each leg for itself (session-timer.ts),
+ * so Session-Expires, Min-SE and the `timer` option tag stay on their leg. Everything else about a request or
+ * response does (Supported, Require, Allow, RSeq, Reason, Warning, P-Asserted-Identity...), plus the body, whose
+ * SDP goes through both connections' SDP policies (src/edge/sdp).
  */
 import { networkInterfaces } from 'node:os';
 import type { HeaderOp } from '../rules/index.js';
 import { applySdpPolicy, type SdpPolicy } from '../sdp/index.js';
-import { formatHost, type Headers, type SipRequest, type SipResponse, type Transport } from '../../sip/index.js';
+import { canonicalHeaderName, formatHost, headerKey, type Headers, type SipRequest, type SipResponse, type Transport } from '../../sip/index.js';
 
 /** Per-leg (dialog, transaction, hop) or credential headers: rebuilt on each leg, never copied. */
 const LEG_HEADERS: ReadonlySet<string> = new Set([
@@ -31,7 +32,33 @@ const LEG_HEADERS: ReadonlySet<string> = new Set([
   'rack',
   'path',
   'service-route',
+  'session-expires',
+  'min-se',
 ]);
+
+/** Option tags that belong to one leg: `timer` (RFC 4028) is negotiated per leg by session-timer.ts. */
+const LEG_OPTION_TAGS: ReadonlySet<string> = new Set(['timer']);
+
+/** Whether a Supported/Require-style header lists an option tag. */
+export function hasOptionTag(headers: Headers, name: string, tag: string): boolean {
+  const t = tag.toLowerCase();
+  return headers.getList(name).some((v) => v.trim().toLowerCase() === t);
+}
+
+/** Remove option tags from a Supported/Require-style header (the header goes when nothing is left). */
+export function removeOptionTags(headers: Headers, name: string, tags: ReadonlySet<string>): void {
+  if (!headers.getList(name).some((v) => tags.has(v.trim().toLowerCase()))) return;
+  const keep = headers.getList(name).filter((v) => !tags.has(v.trim().toLowerCase()));
+  if (keep.length === 0) headers.remove(name);
+  else headers.set(canonicalHeaderName(headerKey(name)), keep.join(', '));
+}
+
+/** Add an option tag to a Supported/Require-style header unless it is there. */
+export function addOptionTag(headers: Headers, name: string, tag: string): void {
+  if (hasOptionTag(headers, name, tag)) return;
+  const list = headers.getList(name);
+  headers.set(canonicalHeaderName(headerKey(name)), [...list, tag].join(', '));
+}
 
 /** Copy the end-to-end headers of `from` onto `to` (in order). */
 export function copyEndToEnd(from: Headers, to: Headers, except: readonly string[] = []): void {
@@ -40,6 +67,8 @@ export function copyEndToEnd(from: Headers, to: Headers, except: readonly string
     if (LEG_HEADERS.has(f.key) || skip.has(f.key)) continue;
     to.appendField(f);
   }
+  removeOptionTags(to, 'supported', LEG_OPTION_TAGS);
+  removeOptionTags(to, 'require', LEG_OPTION_TAGS);
 }
 
 export function applyHeaderOps(headers: Headers, ops: readonly HeaderOp[]): void {
