@@ -223,6 +223,8 @@ export class Call {
     const c = this.origin.connection;
     const svc = this.svc;
     this.origOutcome = applyLegRules('orig', identityOf(this.aReq), c, { serverProduct: svc.productName });
+    const tryingOps = this.origOutcome.responseHeaders;
+    if (tryingOps.length > 0) this.aTx.prepareTrying = (trying) => applyHeaderOps(trying.headers, tryingOps);
     if (!c.origEnabled) return this.fail(403, 'Origination Disabled');
     const maxForwards = nextMaxForwards(this.aReq);
     if (maxForwards === undefined) return this.fail(483, 'Too Many Hops');
@@ -442,16 +444,28 @@ export class Call {
     relay.clientTx = tx;
     relay.clientReq = req;
     (relay.farDialog ?? this.dialog(relay.far))?.noteSent(req);
-    tx.onResponse((res) => {
+    const off = tx.onResponse((res) => {
       try {
         this.onRelayInviteResponse(relay, tx, res);
       } catch (err) {
         this.log.error({ err, callId: this.id, status: res.status }, 'could not relay a response');
       }
+      // A 2xx arriving after the call ended was just ACKed and BYEd above; nothing more to hear.
+      if (this.state === 'ended') this.stopListening();
     });
+    this.responseListeners.set(tx, off);
     void tx.result.then((r) => {
       if (r.type !== 'response' && relay.clientTx === tx) this.onRelayInviteFailure(relay, r);
     });
+  }
+
+  /** Drop the listeners of INVITE transactions whose outcome is known (one still waiting must hear its answer). */
+  private stopListening(): void {
+    for (const [tx, off] of this.responseListeners) {
+      if (!tx.settledOutcome) continue;
+      off();
+      this.responseListeners.delete(tx);
+    }
   }
 
   private respondNear(tx: AnyServerTransaction, leg: LegName, res: SipResponse): void {
@@ -1072,6 +1086,7 @@ export class Call {
     this.timers.b?.stop();
     this.releaseSlots(wasAnswered ? Date.now() - this.answeredAt! : 0);
     this.svc.untrack(this);
+    this.stopListening();
     this.svc.recordCall(this.callRecord(reason));
     this.log.debug({ callId: this.id, reason, attempts: this.attempts }, 'call ended');
   }

@@ -44,6 +44,12 @@ export class B2buaEngine implements CallEngine {
   private readonly calls = new Set<Call>();
   private readonly dialogs = new Map<string, DialogEntry>();
   private readonly byInitialTx = new WeakMap<InviteServerTransaction, Call>();
+  /**
+   * Live calls by the caller's side of their initial INVITE (Call-ID and From tag). The INVITE server
+   * transaction absorbs retransmissions only for 64*T1; a copy arriving later, while the call is still up,
+   * has no To tag and would otherwise start a second call with the same caller dialog.
+   */
+  private readonly byCallerInvite = new Map<string, Call>();
   /** INVITE server transactions of calls besides the initial one: relayed re-INVITEs, refreshes answered here. */
   private readonly reinvites = new WeakMap<InviteServerTransaction, { relay: InviteRelay | undefined; call: Call }>();
   private readonly unsubscribe: Unsubscribe[] = [];
@@ -76,6 +82,7 @@ export class B2buaEngine implements CallEngine {
       track: (call) => {
         engine.calls.add(call);
         engine.byInitialTx.set(call.aTx, call);
+        engine.byCallerInvite.set(callerInviteKey(call.aReq), call);
       },
       untrack: (call) => engine.untrack(call),
       registerDialog: (call, dialog) => engine.dialogs.set(dialog.key, { call, dialog }),
@@ -107,6 +114,18 @@ export class B2buaEngine implements CallEngine {
     if (this.closing !== undefined) {
       try {
         tx.respond(tx.createResponse(503, { reason: 'Shutting Down', headers: [['Retry-After', '5']] }));
+      } catch {
+        /* already answered */
+      }
+      return;
+    }
+    const existing = this.byCallerInvite.get(callerInviteKey(req));
+    if (existing !== undefined && safeSeq(req) <= safeSeq(existing.aReq)) {
+      // A late copy of a live call's INVITE (same Call-ID, From tag, no newer CSeq): RFC 3261 §8.2.2.2 treats
+      // a request that merges into an existing one with 482; the caller's transaction is long finished, so it
+      // only ends this new server transaction cleanly.
+      try {
+        tx.respond(tx.createResponse(482, 'Loop Detected'));
       } catch {
         /* already answered */
       }
@@ -187,6 +206,8 @@ export class B2buaEngine implements CallEngine {
     // The caller's INVITE transaction outlives the call (Timer L, 32 s); an entry keyed by it would keep the
     // ended call reachable that long. A late CANCEL or ACK timeout for an ended call has nothing to act on.
     this.byInitialTx.delete(call.aTx);
+    const key = callerInviteKey(call.aReq);
+    if (this.byCallerInvite.get(key) === call) this.byCallerInvite.delete(key);
     for (const d of [call.a, call.b]) {
       if (d !== undefined && this.dialogs.get(d.key)?.call === call) this.dialogs.delete(d.key);
     }
@@ -209,5 +230,24 @@ export class B2buaEngine implements CallEngine {
       await this.records.flush();
     })();
     return this.closing;
+  }
+}
+
+/** The caller's half of a dialog-creating INVITE: Call-ID and From tag (unreadable parts give a key no call has). */
+function callerInviteKey(req: SipRequest): string {
+  let tag: string | undefined;
+  try {
+    tag = req.from.tag;
+  } catch {
+    tag = undefined;
+  }
+  return `${req.callId}\u0000${tag ?? ''}`;
+}
+
+function safeSeq(req: SipRequest): number {
+  try {
+    return req.cseq.seq;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }

@@ -34,6 +34,11 @@ export class InviteServerTransaction extends ServerTransaction {
   private readonly cancelListeners = new Listeners<SipRequest>();
   /** Set when a CANCEL matched this transaction (§9.2). */
   cancelled = false;
+  /**
+   * Set by the transaction user to add its headers (e.g. `Server`) to the automatic 100 Trying, which it
+   * never sees otherwise. Dropped once a final response is sent (no Trying can follow).
+   */
+  prepareTrying: ((trying: SipResponse) => void) | undefined;
   /** Delay before the automatic 100 Trying (§17.2.1: "within 200 ms"); false disables it. */
   private readonly autoTrying: number | false;
 
@@ -60,7 +65,13 @@ export class InviteServerTransaction extends ServerTransaction {
     if (this.autoTrying === false) return;
     this.startTimer('Trying', this.autoTrying, () => {
       if (this.current === InviteServerState.Proceeding && this.lastStatus === undefined) {
-        this.sendResponse(this.createResponse(100));
+        const trying = this.createResponse(100);
+        try {
+          this.prepareTrying?.(trying);
+        } catch (e) {
+          this.report([e]);
+        }
+        this.sendResponse(trying);
       }
     });
   }
@@ -108,6 +119,11 @@ export class InviteServerTransaction extends ServerTransaction {
       default:
         throw new SipTransactionError('INVALID_STATE', `cannot send ${status} in state ${this.current}`);
     }
+  }
+
+  protected override quiesce(): void {
+    this.prepareTrying = undefined; // it may hold the transaction user's state
+    super.quiesce();
   }
 
   private scheduleG(interval: number): void {
