@@ -15,6 +15,7 @@
  *      when it has none; its name, or '' when it has none. So the vendor default `Anonymous` gives
  *      `"Anonymous" <sip:anonymous@anonymous.invalid>`, and '' ("none") gives the anonymous From with no
  *      name. A withheld caller's own number or name is never passed on.
+ *      A number these rules put in the From never stays at `anonymous.invalid` (`hostForNumber`).
  *   3. Otherwise, if the caller's number is unknown (`callerUnknown`) and still the caller's,
  *      `callerid_unknown` supplies it (a name-only value gives the anonymous From with that name, and the
  *      name is only used when the caller sent none); '' ("none") leaves the From as it is.
@@ -84,6 +85,17 @@ export function applyEnswitchCalled(identity: CallIdentity, s: EnswitchCalledSet
   return { identity: { ...identity, requestUser, toUser }, applied, skipped: [] };
 }
 
+/**
+ * The host of a From that presents a configured number. The caller's own host, unless the caller hid it behind
+ * the RFC 3323 anonymous host: a number at `anonymous.invalid` still reads as withheld (RFC 3323 §4.1.1.3, and
+ * `callerWithheld` here), so the number would never be shown. It is then presented at the destination's host
+ * (To, as this connection writes it), as a number in the callee's own numbering.
+ */
+function hostForNumber(identity: CallIdentity, host: string): string {
+  if (host.toLowerCase() !== ANONYMOUS_HOST) return host;
+  return identity.toHost !== '' ? identity.toHost : identity.requestHost !== '' ? identity.requestHost : host;
+}
+
 /** The caller as the peer may assert it (for PAI/RPID): after `callerid`, before any privacy substitution. */
 export interface AssertedCaller {
   readonly user: string;
@@ -111,7 +123,10 @@ export function applyEnswitchCaller(
   const numberIsCallers = forced.number === undefined;
   const nameIsCallers = forced.name === undefined;
   if (!numberIsCallers || !nameIsCallers) {
-    fromUser = forced.number ?? fromUser;
+    if (forced.number !== undefined) {
+      fromUser = forced.number;
+      fromHost = hostForNumber(identity, fromHost);
+    }
     displayName = forced.name ?? displayName;
     applied.push('callerid');
   }
@@ -121,8 +136,10 @@ export function applyEnswitchCaller(
   if (withheld && (numberIsCallers || nameIsCallers)) {
     const w = parseCallerId(s.calleridWithheld);
     if (numberIsCallers) {
-      if (w.number !== undefined) fromUser = w.number;
-      else {
+      if (w.number !== undefined) {
+        fromUser = w.number;
+        fromHost = hostForNumber(identity, fromHost);
+      } else {
         fromUser = ANONYMOUS_USER;
         fromHost = ANONYMOUS_HOST;
       }
@@ -132,8 +149,10 @@ export function applyEnswitchCaller(
   } else if (!withheld && numberIsCallers && caller.unknown) {
     const u = parseCallerId(s.calleridUnknown);
     if (u.number !== undefined || u.name !== undefined) {
-      if (u.number !== undefined) fromUser = u.number;
-      else {
+      if (u.number !== undefined) {
+        fromUser = u.number;
+        fromHost = hostForNumber(identity, fromHost);
+      } else {
         fromUser = ANONYMOUS_USER;
         fromHost = ANONYMOUS_HOST;
       }

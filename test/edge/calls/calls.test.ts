@@ -4,25 +4,11 @@
  * pattern of a connection whose address is that test's callee.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sippSkipReason, summarizeSipp } from '../../support/sipp.js';
-import { scenario, startCallLab, uacExpectXml, uasRejectXml, waitFor, type CallLab } from './support.js';
+import { log, receivedInvite, scenario, startCallLab, uacExpectXml, uasRejectXml, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
-const log = (r: { messagesLog: string | undefined }) => readFileSync(r.messagesLog!, 'latin1');
-/** The messages SIPp received, one string each. */
-function received(r: { messagesLog: string | undefined }): string[] {
-  return log(r)
-    .split(/-{10,} [^\n]*\n/)
-    .filter((_, i, all) => i > 0 && /message received/.test(all[i - 1] ?? ''));
-}
-function receivedInvite(r: { messagesLog: string | undefined }): string {
-  const text = log(r);
-  const m = /message received \[\d+\] bytes :\s*\n\n(INVITE [\s\S]*?)(?=\n-{10,}|$)/.exec(text);
-  assert.ok(m, `no INVITE received in ${r.messagesLog}`);
-  return m[1]!;
-}
 
 describe('call engine: SIPp caller -> trunkline -> SIPp callee', { skip, timeout: 180_000 }, () => {
   let lab: CallLab;
