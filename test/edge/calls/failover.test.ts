@@ -14,7 +14,7 @@ import type { CallIdentity } from '../../../src/edge/rules/index.js';
 import { buildNewConnection, type CallRecord, type Connection, type SettingsPatch } from '../../../src/model/index.js';
 import { buildDialRule } from '../../../src/model/dialplan/index.js';
 import { findFreePort, sippSkipReason, summarizeSipp } from '../../support/sipp.js';
-import { log, messages, receivedRequests } from './sipp-log.js';
+import { log, messages, receivedRequests } from './support.js';
 import { scenario, startCallLab, uacExpectXml, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CallRecord, SettingsPatch } from '../../../src/model/index.js';
 import { sippSkipReason, summarizeSipp, type SippResult } from '../../support/sipp.js';
-import { messages } from './sipp-log.js';
+import { messages } from './support.js';
 import { scenario, startCallLab, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
