@@ -100,7 +100,8 @@ export abstract class ClientTransaction extends Transaction {
 
   protected override terminate(): void {
     // A transaction destroyed before any outcome (stack shutdown) still settles its promise.
-    this.finish({ type: 'transport-error', error: new Error('transaction terminated') });
+    // (An Error captures a stack trace: only build one when it will be used.)
+    if (!this.settled) this.finish({ type: 'transport-error', error: new Error('transaction terminated') });
     super.terminate();
   }
 }
