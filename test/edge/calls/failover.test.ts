@@ -14,8 +14,7 @@ import type { CallIdentity } from '../../../src/edge/rules/index.js';
 import { buildNewConnection, type CallRecord, type Connection, type SettingsPatch } from '../../../src/model/index.js';
 import { buildDialRule } from '../../../src/model/dialplan/index.js';
 import { findFreePort, sippSkipReason, summarizeSipp } from '../../support/sipp.js';
-import { log, messages, receivedRequests } from './support.js';
-import { scenario, startCallLab, uacExpectXml, waitFor, type CallLab } from './support.js';
+import { log, messages, receivedRequests, scenario, startCallLab, uacExpectXml, uasRejectXml, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
 
@@ -77,29 +76,6 @@ describe('routeOutgoing: ranked candidates for failover', () => {
 });
 
 /** A callee refusing at once, without ringing: INVITE -> `status` -> ACK. */
-function uasRejectNowXml(status: number, reason: string): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="uas-reject-now-${status}">
-  <recv request="INVITE" crlf="true"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 ${status} ${reason}
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv request="ACK"/>
-  <timewait milliseconds="200"/>
-</scenario>
-`;
-}
 
 /** A UDP port that answers nothing and counts the datagrams reaching it. */
 async function silentPeer(): Promise<{ port: number; packets: () => string[]; close: () => void }> {
@@ -127,21 +103,13 @@ describe('failover to the next connection', { skip, timeout: 180_000 }, () => {
     }
     return { number: `${prefix}${'1'.repeat(addresses.length)}5550100`, ids };
   };
-  const reject = (status: number, reason: string) => lab.callee({ scenario: lab.xml(`fo-uas-${status}`, uasRejectNowXml(status, reason), false) });
+  const reject = (status: number, reason: string) => lab.callee({ scenario: lab.xml(`fo-uas-${status}`, uasRejectXml(status, reason, { ring: false }), false) });
   const silent = async () => {
     const p = await silentPeer();
     peers.push(p);
     return p;
   };
-  const record = async (dialled: string): Promise<CallRecord> => {
-    let found: CallRecord | undefined;
-    await waitFor(`the call record of ${dialled}`, async () => {
-      await lab.engine.records.flush();
-      found = (await lab.store.listCallRecords({ domain: lab.domain })).find((r) => r.orig.requestUri.includes(dialled));
-      return found !== undefined;
-    });
-    return found!;
-  };
+  const record = (dialled: string): Promise<CallRecord> => lab.callRecord(dialled);
 
   before(async () => {
     lab = await startCallLab({ noAnswerTimeoutMs: 15_000 });

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CallRecord, SettingsPatch } from '../../../src/model/index.js';
 import { sippSkipReason, summarizeSipp, type SippResult } from '../../support/sipp.js';
-import { messages } from './support.js';
-import { scenario, startCallLab, waitFor, type CallLab } from './support.js';
+import { messages, scenario, startCallLab, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
 
@@ -27,15 +26,7 @@ describe('minimum call duration', { skip, timeout: 120_000 }, () => {
     await lab.connection(`sip:md-carrier${n}@198.51.100.50`, { termMatchPattern: `sip:${prefix}*@*`, address: `127.0.0.1:${calleePort}`, ...patch });
     return `${prefix}5550100`;
   };
-  const record = async (dialled: string): Promise<CallRecord> => {
-    let found: CallRecord | undefined;
-    await waitFor(`the call record of ${dialled}`, async () => {
-      await lab.engine.records.flush();
-      found = (await lab.store.listCallRecords({ domain: lab.domain })).find((r) => r.orig.requestUri.includes(dialled));
-      return found !== undefined;
-    });
-    return found!;
-  };
+  const record = (dialled: string): Promise<CallRecord> => lab.callRecord(dialled);
   const enforce3: SettingsPatch = { enforceMinimumDuration: true, minimumCallDurationSeconds: 3 };
 
   before(async () => {

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SettingsPatch } from '../../../src/model/index.js';
 import { sippSkipReason, summarizeSipp, type SippResult } from '../../support/sipp.js';
-import { bodyOf, headerValues, messages, receivedRequests, receivedResponses } from './support.js';
-import { scenario, startCallLab, type CallLab } from './support.js';
+import { bodyOf, headerValues, messages, receivedRequests, receivedResponses, scenario, startCallLab, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
 

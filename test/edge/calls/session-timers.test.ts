@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CallRecord, SettingsPatch } from '../../../src/model/index.js';
 import { sippSkipReason, summarizeSipp } from '../../support/sipp.js';
-import { bodyOf, headerValues, messages, receivedInvite, receivedRequests, receivedResponses } from './support.js';
-import { scenario, startCallLab, waitFor, type CallLab } from './support.js';
+import { bodyOf, headerValues, messages, receivedInvite, receivedRequests, receivedResponses, scenario, startCallLab, waitFor, type CallLab } from './support.js';
 
 const skip = sippSkipReason();
 
@@ -26,15 +25,7 @@ describe('session timers (RFC 4028) per leg', { skip, timeout: 180_000 }, () => 
     const c = await lab.connection(`sip:st-carrier${n}@198.51.100.30`, { termMatchPattern: `sip:${prefix}*@*`, address: `127.0.0.1:${calleePort}`, ...patch });
     return { number: `${prefix}5550100`, id: c.id };
   };
-  const record = async (dialled: string): Promise<CallRecord> => {
-    let found: CallRecord | undefined;
-    await waitFor(`the call record of ${dialled}`, async () => {
-      await lab.engine.records.flush();
-      found = (await lab.store.listCallRecords({ domain: lab.domain })).find((r) => r.orig.requestUri.includes(dialled));
-      return found !== undefined;
-    });
-    return found!;
-  };
+  const record = (dialled: string): Promise<CallRecord> => lab.callRecord(dialled);
 
   before(async () => {
     lab = await startCallLab({ noAnswerTimeoutMs: 5000, sessionExpiresSeconds: 4, minSessionExpiresSeconds: 2 });

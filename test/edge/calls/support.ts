@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parsePeerParams } from '../../../src/api/enswitch/codec.js';
 import { parseTrunkBody } from '../../../src/api/wavix/codec.js';
 import { createCallEngineWith, type B2buaEngine, type CallEngineOptions } from '../../../src/edge/calls/index.js';
-import { buildNewConnection, type Connection, type ConnectionExtensions, type SettingsPatch } from '../../../src/model/index.js';
+import { buildNewConnection, type CallRecord, type Connection, type ConnectionExtensions, type SettingsPatch } from '../../../src/model/index.js';
 import type { Store } from '../../../src/store/store.js';
 import { findFreePort, runSipp, startSipp, type SippOptions, type SippResult, type SippRun } from '../../support/sipp.js';
 import { startTestServer, type TestServer } from '../../support/trunkline.js';
@@ -352,12 +352,9 @@ export function uacExpectXml(status: number): string {
 `;
 }
 
-/** INVITE -> 180 -> `status` -> ACK, as a callee refusing the call. */
-export function uasRejectXml(status: number, reason: string): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="uas-reject-${status}">
-  <recv request="INVITE" crlf="true"/>
+/** INVITE -> 180 (unless `ring: false`) -> `status` -> ACK, as a callee refusing the call. */
+export function uasRejectXml(status: number, reason: string, o: { ring?: boolean } = {}): string {
+  const ringing = `
   <send>
     <![CDATA[
 
@@ -371,7 +368,11 @@ export function uasRejectXml(status: number, reason: string): string {
       Content-Length: 0
 
     ]]>
-  </send>
+  </send>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="uas-reject-${status}">
+  <recv request="INVITE" crlf="true"/>${o.ring === false ? '' : ringing}
   <send>
     <![CDATA[
 
@@ -408,6 +409,8 @@ export interface CallLab {
   /** Run a caller (From user `caller`) dialling `number` through trunkline. */
   caller(caller: string, number: string, o: Partial<SippOptions> & Pick<SippOptions, 'scenario'>): Promise<SippResult>;
   startCaller(caller: string, number: string, o: Partial<SippOptions> & Pick<SippOptions, 'scenario'>): Promise<SippRun>;
+  /** The call record of the call whose caller dialled `dialled` (waits for it to be written). */
+  callRecord(dialled: string): Promise<CallRecord>;
   stop(): Promise<void>;
 }
 
@@ -422,6 +425,7 @@ export async function startCallLab(options: CallEngineOptions = {}, data?: strin
   const sip = t.server.sip;
   if (sip === undefined || sip.engine === undefined) throw new Error('the SIP edge or its call engine is missing');
   const store = t.server.store;
+  const engine = sip.engine as B2buaEngine;
   const domain = 'calls.example';
   if ((await store.getTenant(domain)) === undefined) await store.createTenant({ name: domain, reseller: 'calls-r', description: '', attributes: {} });
   const sipPort = sip.sipPort;
@@ -438,7 +442,7 @@ export async function startCallLab(options: CallEngineOptions = {}, data?: strin
   return {
     t,
     store,
-    engine: sip.engine as B2buaEngine,
+    engine,
     sipPort,
     domain,
     workDir,
@@ -461,6 +465,15 @@ export async function startCallLab(options: CallEngineOptions = {}, data?: strin
     },
     caller: (caller, number, o) => runSipp(callerOptions(caller, number, o)),
     startCaller: (caller, number, o) => startSipp(callerOptions(caller, number, o)),
+    async callRecord(dialled) {
+      let found: CallRecord | undefined;
+      await waitFor(`the call record of ${dialled}`, async () => {
+        await engine.records.flush();
+        found = (await store.listCallRecords({ domain })).find((r) => r.orig.requestUri.includes(dialled));
+        return found !== undefined;
+      });
+      return found!;
+    },
     async stop() {
       await t.stop();
       if (process.env.TRUNKLINE_KEEP_SIPP !== '1') rmSync(root, { recursive: true, force: true });
