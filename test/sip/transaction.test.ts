@@ -373,6 +373,20 @@ describe('layer to layer', () => {
     await until(() => serverTx!.state === InviteServerState.Confirmed || serverTx!.state === InviteServerState.Terminated);
   });
 
+  it('CANCEL that the far end never completes: the INVITE client transaction is destroyed after 64*T1 (§9.1)', async () => {
+    const uac = await layer();
+    // The far end rings, answers the CANCEL (the layer does) but never ends the INVITE with 487 or anything.
+    const uas = await layer({ autoTrying: false, autoRespond487: false });
+    uas.onRequest((_req, tx) => tx.respond(tx.createResponse(180)));
+    const tx = uac.sendRequest(request('INVITE', portOf(uas))) as InviteClientTransaction;
+    const started = Date.now();
+    await uac.cancel(tx);
+    const r = await tx.result;
+    assert.equal(r.type, 'transport-error', 'settled as failed, not left pending');
+    assert.equal(tx.state, InviteClientState.Terminated);
+    assert.ok(Date.now() - started >= 64 * uac.timers.T1 - 20, `destroyed after ${Date.now() - started} ms`);
+  });
+
   it('CANCEL waits for a provisional response, and is not sent once the INVITE completed', async () => {
     const uac = await layer();
     const uas = await layer({ autoTrying: false });

@@ -288,6 +288,14 @@ export class TransactionLayer {
       });
       if (!proceed || !pending()) return undefined;
     }
+    // §9.1: "If there is no final response for the original request in 64*T1 seconds ..., the client SHOULD
+    // then consider the original transaction cancelled and SHOULD destroy the client transaction handling
+    // the original request." Without this, a far end that ignores the CANCEL keeps the INVITE forever.
+    const giveUp = setTimeout(() => {
+      if (pending()) tx.destroy();
+    }, 64 * this.timers.T1);
+    giveUp.unref();
+    tx.onTerminated(() => clearTimeout(giveUp));
     const hop = this.hops.get(tx);
     const cancel = createCancel(tx.request, reason);
     const ctx = this.sendRequest(cancel, { keepVia: true, ...(hop ? { destination: hop.destination, transport: hop.protocol } : {}) });
