@@ -229,6 +229,16 @@ export class SipRequest extends SipMessageBase {
     }
   }
 
+  /** Also forgets the parsed Request-URI, keeping its current text (a later read parses that text again). */
+  override compact(): void {
+    super.compact();
+    if (this.uriValue !== undefined) {
+      this.uriTextValue = this.uriText;
+      this.uriValue = undefined;
+      this.uriParsedAs = undefined;
+    }
+  }
+
   /** Request-URI text as it will be serialised (the received text while the URI is unchanged). */
   get uriText(): string {
     if (this.uriValue === undefined) return this.uriTextValue;

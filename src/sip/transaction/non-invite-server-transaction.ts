@@ -54,6 +54,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     }
     this.current = NonInviteServerState.Completed;
     this.sendResponse(res);
+    this.releaseRequest();
     this.startTimer('J', this.reliable ? 0 : this.t.J, () => {
       this.current = NonInviteServerState.Terminated;
       this.terminate();

@@ -6,6 +6,7 @@
  * §18.2.2 for responses) and tells whether the transport is reliable, which decides whether
  * retransmission timers run at all (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2).
  */
+import { SipTransactionError } from '../errors.js';
 import { Listeners, type Unsubscribe } from '../listeners.js';
 import type { SipRequest } from '../message/message.js';
 import { TimerSet, type TimerName, type TimerValues } from './timers.js';
@@ -22,7 +23,7 @@ export abstract class Transaction {
   abstract readonly kind: TransactionKind;
   /** Key in the transaction table (branch-based, §17.1.3 / §17.2.3). */
   readonly id: string;
-  readonly request: SipRequest;
+  #request: SipRequest | undefined;
   readonly branch: string;
   protected readonly channel: TransactionChannel;
   protected readonly timers = new TimerSet();
@@ -33,13 +34,35 @@ export abstract class Transaction {
 
   constructor(id: string, request: SipRequest, branch: string, channel: TransactionChannel, timers: TimerValues) {
     this.id = id;
-    this.request = request;
+    this.#request = request;
     this.branch = branch;
     this.channel = channel;
     this.t = timers;
   }
 
   abstract get state(): string;
+
+  /**
+   * The request this transaction was created for. Non-INVITE transactions (client and server) let go of it
+   * once the final response is through (see {@link releaseRequest}); reading it after that is a
+   * programming error.
+   * @throws SipTransactionError INVALID_STATE after release
+   */
+  get request(): SipRequest {
+    const r = this.#request;
+    if (r === undefined) throw new SipTransactionError('INVALID_STATE', `the request of ${this.kind} transaction ${this.id} was released after its final response`);
+    return r;
+  }
+
+  /**
+   * Forget the request: what is left to do (absorb retransmissions, resend octets already serialised) does
+   * not need it, and the transaction may stay in the table 64*T1 (a BYE's server transaction, Timer J).
+   * INVITE transactions keep theirs: a UA builds its ACKs from the INVITE it sent, and matches in-dialog
+   * requests against the INVITE it received while the call lasts.
+   */
+  protected releaseRequest(): void {
+    this.#request = undefined;
+  }
 
   get reliable(): boolean {
     return this.channel.reliable;
@@ -69,7 +92,7 @@ export abstract class Transaction {
    * at hundreds of calls a second, such transactions are most of the heap.
    */
   protected quiesce(): void {
-    this.request.compact();
+    this.#request?.compact();
   }
 
   /** Stop every timer and leave the table. Idempotent. */
