@@ -86,9 +86,7 @@ export class B2buaEngine implements CallEngine {
       },
       untrack: (call) => engine.untrack(call),
       registerDialog: (call, dialog) => engine.dialogs.set(dialog.key, { call, dialog }),
-      unregisterDialog: (call, dialog) => {
-        if (engine.dialogs.get(dialog.key)?.call === call) engine.dialogs.delete(dialog.key);
-      },
+      unregisterDialog: (call, dialog) => engine.dropDialog(call, dialog),
       trackServerInvite: (tx, call, relay) => engine.reinvites.set(tx, { relay, call }),
       recordCall: (record) => engine.records.record(record),
     };
@@ -208,9 +206,12 @@ export class B2buaEngine implements CallEngine {
     this.byInitialTx.delete(call.aTx);
     const key = callerInviteKey(call.aReq);
     if (this.byCallerInvite.get(key) === call) this.byCallerInvite.delete(key);
-    for (const d of [call.a, call.b]) {
-      if (d !== undefined && this.dialogs.get(d.key)?.call === call) this.dialogs.delete(d.key);
-    }
+    for (const d of [call.a, call.b]) if (d !== undefined) this.dropDialog(call, d);
+  }
+
+  /** Forget a dialog of `call` (not one a later call has taken over under the same key). */
+  private dropDialog(call: Call, dialog: Dialog): void {
+    if (this.dialogs.get(dialog.key)?.call === call) this.dialogs.delete(dialog.key);
   }
 
   close(): Promise<void> {
