@@ -64,6 +64,8 @@ export class InviteRelay {
   farAck: SipRequest | undefined;
   nearAcked = false;
   authTried = false;
+  /** The destination stayed silent past `failoverNoResponseMs` and was given up (a 408 that fails over). */
+  gaveUp = false;
   /** Session-Expires we asked the far leg for (RFC 4028), and how often a 422 made us ask again. */
   asked: number | undefined;
   retries422 = 0;
@@ -444,7 +446,9 @@ export class Call {
     relay.clientTx = tx;
     relay.clientReq = req;
     (relay.farDialog ?? this.dialog(relay.far))?.noteSent(req);
+    const silence = this.armSilenceTimer(relay, tx);
     const off = tx.onResponse((res) => {
+      if (silence !== undefined) clearTimeout(silence);
       try {
         this.onRelayInviteResponse(relay, tx, res);
       } catch (err) {
@@ -457,6 +461,25 @@ export class Call {
     void tx.result.then((r) => {
       if (r.type !== 'response' && relay.clientTx === tx) this.onRelayInviteFailure(relay, r);
     });
+  }
+
+  /**
+   * Failover on silence: while another connection could still be tried, a destination that has not answered at
+   * all (not even 100 Trying) within `failoverNoResponseMs` is given up: its transaction is destroyed (it stops
+   * retransmitting; a CANCEL needs a provisional response, §9.1) and the failure takes the usual path as a 408.
+   */
+  private armSilenceTimer(relay: InviteRelay, tx: InviteClientTransaction): NodeJS.Timeout | undefined {
+    const ms = this.svc.options.failoverNoResponseMs;
+    const canFailOver = relay.initial && this.candidates.length > 0 && this.attempts < this.svc.options.maxRouteAttempts;
+    if (!canFailOver || !(ms > 0)) return undefined;
+    const timer = setTimeout(() => {
+      if (this.state === 'ended' || relay !== this.initial || tx.settledOutcome || tx.receivedProvisional) return;
+      this.log.info({ callId: this.id, dest: this.dest?.connection.id, ms }, 'destination silent: giving it up');
+      relay.gaveUp = true;
+      tx.destroy();
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   /** Drop the listeners of INVITE transactions whose outcome is known (one still waiting must hear its answer). */
@@ -706,7 +729,7 @@ export class Call {
   private onRelayInviteFailure(relay: InviteRelay, r: Exclude<ClientTransactionResult, { type: 'response' }>): void {
     if (r.type === 'timeout' && r.timer === 'C') return; // our own no-answer timer decides
     if (relay.answered !== undefined) return;
-    const [status, reason] = r.type === 'timeout' ? [408, 'Request Timeout'] : [503, 'Destination Unreachable'];
+    const [status, reason] = r.type === 'timeout' || relay.gaveUp ? [408, 'Request Timeout'] : [503, 'Destination Unreachable'];
     if (relay.initial) {
       if (this.state === 'ended' || relay !== this.initial) return;
       this.log.info({ callId: this.id, outcome: r.type, dest: this.dest?.connection.id }, 'INVITE to the destination failed');

@@ -28,6 +28,12 @@ export interface CallEngineOptions {
   readonly minSessionExpiresSeconds?: number;
   /** Connections tried for one call, the first included, before the caller gets the last failure (default 3). */
   readonly maxRouteAttempts?: number;
+  /**
+   * While another connection could still be tried: how long a destination may stay silent (not even a 100
+   * Trying) before it is given up and the next one is tried (default 5 s). Without it a dead carrier would hold
+   * every call for Timer B (64*T1, 32 s). The last candidate always gets the full Timer B.
+   */
+  readonly failoverNoResponseMs?: number;
   /** Least time between two live-figure writes of one connection (default 200 ms). */
   readonly liveFlushMs?: number;
   /** How long close() waits for the BYEs it sends (default 2 s). */
@@ -43,6 +49,7 @@ export const DEFAULT_ENGINE_OPTIONS: ResolvedEngineOptions = {
   sessionExpiresSeconds: 1800,
   minSessionExpiresSeconds: 90,
   maxRouteAttempts: 3,
+  failoverNoResponseMs: 5_000,
   liveFlushMs: 200,
   closeWaitMs: 2_000,
 };

@@ -112,7 +112,7 @@ describe('failover to the next connection', { skip, timeout: 180_000 }, () => {
   const record = (dialled: string): Promise<CallRecord> => lab.callRecord(dialled);
 
   before(async () => {
-    lab = await startCallLab({ noAnswerTimeoutMs: 15_000 });
+    lab = await startCallLab({ noAnswerTimeoutMs: 15_000, failoverNoResponseMs: 2_000 });
     await lab.connection('sip:fo-pbx@127.0.0.1', { description: 'caller' });
   });
   after(async () => {
@@ -147,7 +147,7 @@ describe('failover to the next connection', { skip, timeout: 180_000 }, () => {
     assert.deepEqual(trap.packets(), []);
   });
 
-  it('no response (Timer B): the next connection is tried and answers', async () => {
+  it('no response at all within failoverNoResponseMs (2 s here, before Timer B): the next connection is tried and answers', async () => {
     const deaf = await silent();
     const second = await lab.callee({ scenario: 'uas' });
     const { number, ids } = await destinations([`127.0.0.1:${deaf.port}`, `127.0.0.1:${second.port}`]);
@@ -158,7 +158,10 @@ describe('failover to the next connection', { skip, timeout: 180_000 }, () => {
     assert.ok(invites.length >= 3, `the silent destination got the INVITE and its retransmissions (${invites.length})`);
     const all = messages(r);
     const waited = all.find((m) => m.direction === 'received' && m.text.startsWith('SIP/2.0 200'))!.at - all[0]!.at;
-    assert.ok(waited >= 6000, `answered after Timer B (64·T1 = 6.4 s here): ${waited} ms`);
+    assert.ok(waited >= 2000 && waited < 6000, `given up after failoverNoResponseMs (2 s), before Timer B (64·T1 = 6.4 s here): ${waited} ms`);
+    const last = deaf.packets().filter((p) => p.startsWith('INVITE ')).length;
+    await new Promise((res) => setTimeout(res, 700));
+    assert.equal(deaf.packets().filter((p) => p.startsWith('INVITE ')).length, last, 'the given-up INVITE is no longer retransmitted');
     assert.equal((await record(number)).termConnectionId, ids[1]);
   });
 
