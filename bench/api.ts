@@ -29,7 +29,7 @@ import { buildNewConnection } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { startBareServer, runLoad, type LoadResult } from './lib/http-load.js';
 import { nsRequest } from './lib/ns-api.js';
-import { fmt, fmtMs, heading, machineLine, ratio, table } from './lib/report.js';
+import { fmt, fmtMs, heading, machineLine, ratio, table, runBench } from './lib/report.js';
 import { REPO_ROOT, startTrunkline, trunklineCliAvailable } from './lib/trunkline.js';
 
 const DURATION = Number.parseFloat(process.env.BENCH_DURATION ?? '10');
@@ -229,12 +229,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  },
-);
+runBench(main);

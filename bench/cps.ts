@@ -47,7 +47,7 @@ import { heapGrowth, printHeapGrowth, summariseHeapSnapshot, waitForHeapSnapshot
 import { holdCalls, interleavedLadders, warmUp, type CallServer, type CallStep, type HoldResult, type LadderResult } from './lib/cps-steps.js';
 import { kamailioSkipReason, startKamailio, type KamailioInstance } from './lib/kamailio.js';
 import { createConnection, createDomain } from './lib/ns-api.js';
-import { fmt, fmtMs, heading, machineLine, ratio, table } from './lib/report.js';
+import { fmt, fmtMs, heading, machineLine, ratio, table, runBench } from './lib/report.js';
 import { ratesFromEnv } from './lib/rising-rate.js';
 import { REPO_ROOT, startTrunkline, trunklineCliAvailable, type TrunklineInstance } from './lib/trunkline.js';
 
@@ -579,13 +579,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    console.log(`\nINCOMPLETE: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -32,7 +32,7 @@ import {
   measureInterleaved,
   readRoutingFields,
 } from './lib/parser-bench.js';
-import { fmt, fmtMs, heading, machineLine, ratio, table } from './lib/report.js';
+import { fmt, fmtMs, heading, machineLine, ratio, table, runBench } from './lib/report.js';
 import { ratesFromEnv, risingRate, type RateStep, type RisingRateResult } from './lib/rising-rate.js';
 import { startTrunkline, trunklineCliAvailable, type TrunklineInstance } from './lib/trunkline.js';
 import { createDomain, createConnection } from './lib/ns-api.js';
@@ -230,12 +230,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  },
-);
+runBench(main);

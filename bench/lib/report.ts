@@ -51,3 +51,20 @@ export function machineLine(): string {
 export function heading(title: string): void {
   console.log(`\n=== ${title} ===`);
 }
+
+/**
+ * Run a bench's main and set the exit code it returns. A crash exits 1 with the stack on stderr and, like every
+ * other run that produced no result, an `INCOMPLETE: ...` last line on stdout (docs/benchmarks.md).
+ */
+export function runBench(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      console.log(`\nINCOMPLETE: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}
