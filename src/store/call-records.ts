@@ -30,8 +30,21 @@ function rowOf(r: CallRecord) {
   };
 }
 
-const COLUMNS = ['id', 'domain', 'orig_connection_id', 'term_connection_id', 'orig_call_id', 'term_call_id', 'started_at', 'ended_at', 'talk_seconds', 'record'] as const;
-type Column = (typeof COLUMNS)[number];
+type Column = keyof ReturnType<typeof rowOf>;
+/** Every column `rowOf` fills, checked both ways by the type: a column added there cannot be left out here. */
+const COLUMN_SET: { readonly [K in Column]: true } = {
+  id: true,
+  domain: true,
+  orig_connection_id: true,
+  term_connection_id: true,
+  orig_call_id: true,
+  term_call_id: true,
+  started_at: true,
+  ended_at: true,
+  talk_seconds: true,
+  record: true,
+};
+const COLUMNS = Object.keys(COLUMN_SET) as Column[];
 const oneRowInserts = new WeakMap<Kysely<Database>, PreparedQuery<Column>>();
 
 /** The single-row INSERT, compiled once per database, for a backend's bulk writer. */

@@ -74,9 +74,6 @@ export abstract class ClientTransaction extends Transaction {
       this.finish({ type: 'response', response: res });
       // The outcome is known: what is left is absorbing retransmissions (Timer D/K/M).
       this.quiesce();
-      // A UA builds the ACK for a 2xx (and for its retransmissions, Timer M) from the INVITE it sent: an
-      // INVITE client transaction keeps its request; a non-INVITE one has no use for it any more.
-      if (this.kind === 'non-invite-client') this.releaseRequest();
       res.compact();
     }
   }

@@ -27,6 +27,11 @@ export class NonInviteClientTransaction extends ClientTransaction {
     super(id, request, branch, channel, timers);
   }
 
+  /** After the final response nothing needs the request (an INVITE client keeps its own: ACKs are built from it). */
+  protected override quiesce(): void {
+    this.releaseRequest();
+  }
+
   get state(): NonInviteClientState {
     return this.current;
   }

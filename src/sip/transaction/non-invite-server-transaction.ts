@@ -54,11 +54,15 @@ export class NonInviteServerTransaction extends ServerTransaction {
     }
     this.current = NonInviteServerState.Completed;
     this.sendResponse(res);
-    this.releaseRequest();
     this.startTimer('J', this.reliable ? 0 : this.t.J, () => {
       this.current = NonInviteServerState.Terminated;
       this.terminate();
     });
+  }
+
+  /** After the final response only its octets are resent (Timer J): the request itself can go. */
+  protected override quiesce(): void {
+    this.releaseRequest();
   }
 
   receiveRequest(_req: SipRequest): void {
