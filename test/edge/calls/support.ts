@@ -126,6 +126,22 @@ export function wavixTrunk(host: string, wire: Record<string, unknown> = {}): { 
 // ---- generated scenarios --------------------------------------------------------------------------------------
 
 const DEFAULT_MEDIA = ['m=audio [media_port] RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15'];
+/** A peer receiving the BYE that ends the call: 200, then a pause for its retransmissions. */
+const ANSWER_BYE = `  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <timewait milliseconds="300"/>`;
 const indent = (lines: readonly string[]): string => lines.map((l) => `      ${l}`).join('\n');
 
 export interface UacCallOptions {
@@ -162,21 +178,7 @@ ${inDialog('BYE', 2)}
     ]]>
   </send>
   <recv response="200" crlf="true"/>`
-      : `  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <timewait milliseconds="300"/>`;
+      : ANSWER_BYE;
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="uac-call-generated">
@@ -272,21 +274,7 @@ ${sdp(o.media ?? ['m=audio [media_port] RTP/AVP 0', 'a=rtpmap:0 PCMU/8000'])}
     ]]>
   </send>
   <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <timewait milliseconds="300"/>
+${ANSWER_BYE}
 </scenario>
 `;
 }
